@@ -1,0 +1,1 @@
+export default { testEnvironment: 'node', extensionsToTreatAsEsm: ['.ts'], transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true }] }, moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' }, moduleFileExtensions: ['ts','js','json'], rootDir: '.', testRegex: '.*\\.spec\\.ts$' };

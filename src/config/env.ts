@@ -1,0 +1,131 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsString,
+  IsTimeZone,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  registerDecorator,
+  validateSync,
+  ValidationError,
+} from 'class-validator';
+import { assertValidCron } from '../jobs/cron-expression.js';
+import { DEFAULT_CLEANUP_CRON, DEFAULT_DAILY_REPORT_CRON } from '../jobs/job.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
+
+function IsCronExpression(): PropertyDecorator {
+  return (target, propertyName) =>
+    registerDecorator({
+      name: 'isCronExpression',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      validator: {
+        validate: (value: unknown) => {
+          try {
+            assertValidCron(String(value));
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        defaultMessage: (args) => {
+          try {
+            assertValidCron(String(args?.value));
+            return '';
+          } catch (error) {
+            return `${args?.property} must be a cron expression (Quartz "0 0 7 * * ?" or "0 7 * * *"): ${(error as Error).message}`;
+          }
+        },
+      },
+    });
+}
+
+const toBoolean = ({ value }: { value: unknown }) =>
+  value === true || value === 'true' || value === '1' ? true : value === false || value === 'false' || value === '0' ? false : value;
+
+/** Every setting jobpulse reads from the environment, with its default; `.env.example` documents each. */
+export class Env {
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  @MinLength(1)
+  HOST = '0.0.0.0';
+
+  /** Comma-separated origins allowed for REST and socket.io, or `*` for any. */
+  @IsString()
+  @MinLength(1)
+  CORS_ORIGINS = '*';
+
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: LogLevelName = 'log';
+
+  @Matches(/^sqlite:.+/, { message: 'DATABASE_URL must be a sqlite: URL such as sqlite:./data/jobpulse.db' })
+  DATABASE_URL = 'sqlite:./data/jobpulse.db';
+
+  @IsCronExpression()
+  DAILY_REPORT_CRON = DEFAULT_DAILY_REPORT_CRON;
+
+  @IsCronExpression()
+  CLEANUP_CRON = DEFAULT_CLEANUP_CRON;
+
+  @IsTimeZone({ message: 'JOBS_TIME_ZONE must be an IANA time zone such as UTC or Europe/Berlin' })
+  JOBS_TIME_ZONE = 'UTC';
+
+  @IsInt()
+  @Min(1)
+  RUN_RETENTION_DAYS = 30;
+
+  @IsInt()
+  @Min(1)
+  REPORT_RETENTION_DAYS = 90;
+
+  @IsInt()
+  @Min(1)
+  EVENT_RETENTION_HOURS = 24;
+
+  @IsInt()
+  @Min(0)
+  SHUTDOWN_TIMEOUT_MS = 30000;
+
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'REPORT_ON_STARTUP must be true or false' })
+  REPORT_ON_STARTUP = true;
+}
+
+export class EnvValidationError extends Error {}
+
+const NUMERIC_KEYS = new Set(['PORT', 'RUN_RETENTION_DAYS', 'REPORT_RETENTION_DAYS', 'EVENT_RETENTION_HOURS', 'SHUTDOWN_TIMEOUT_MS']);
+
+/**
+ * Reads the known variables from `source` (unset or empty means the default)
+ * and validates them; throws one error naming every bad variable and what it accepts.
+ */
+export function loadEnv(source: Record<string, string | undefined>): Env {
+  const defaults = new Env();
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(defaults)) {
+    const value = source[key]?.trim();
+    if (value === undefined || value === '') continue;
+    raw[key] = NUMERIC_KEYS.has(key) && /^-?\d+$/.test(value) ? Number(value) : value;
+  }
+  const env = plainToInstance(Env, raw, { exposeDefaultValues: true });
+  const errors = validateSync(env, { forbidUnknownValues: true });
+  if (errors.length > 0) {
+    throw new EnvValidationError(`Invalid environment:\n${errors.map(describe).join('\n')}`);
+  }
+  return env;
+}
+
+function describe(error: ValidationError): string {
+  const got = JSON.stringify(error.value);
+  return `  ${error.property}=${got}: ${Object.values(error.constraints ?? {}).join('; ')}`;
+}

@@ -1,0 +1,31 @@
+import { Global, Inject, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Kysely } from 'kysely';
+import { Env } from '../config/env.js';
+import { createDatabase, DATABASE, migrateToLatest } from './database.js';
+import { EventsRepository } from './events.repository.js';
+import { ReportsRepository } from './reports.repository.js';
+import { RunsRepository } from './runs.repository.js';
+import type { Database } from './schema.js';
+
+const repositories = [RunsRepository, ReportsRepository, EventsRepository];
+
+@Global()
+@Module({
+  providers: [{ provide: DATABASE, inject: [Env], useFactory: (env: Env) => createDatabase(env.DATABASE_URL) }, ...repositories],
+  exports: [DATABASE, ...repositories],
+})
+export class DatabaseModule implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(DatabaseModule.name);
+
+  constructor(@Inject(DATABASE) private readonly db: Kysely<Database>) {}
+
+  async onModuleInit(): Promise<void> {
+    const applied = await migrateToLatest(this.db);
+    this.logger.log({ msg: 'database ready', migrationsApplied: applied });
+  }
+
+  /** Closed last, after the runner has drained and written its final run records. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.db.destroy();
+  }
+}

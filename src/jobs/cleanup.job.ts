@@ -1,0 +1,54 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Cron } from '@nestjs/schedule';
+import { CLOCK, type Clock } from '../common/clock.js';
+import { Env } from '../config/env.js';
+import { EventsRepository } from '../database/events.repository.js';
+import { ReportsRepository } from '../database/reports.repository.js';
+import { RunsRepository } from '../database/runs.repository.js';
+import { NotifierService } from '../notifier/notifier.service.js';
+import { toCronLibExpression } from './cron-expression.js';
+import { DEFAULT_CLEANUP_CRON, type Job, type JobContext } from './job.js';
+import { JobRunner } from './job-runner.service.js';
+import { retentionCutoffs } from './retention.js';
+
+export const CLEANUP_JOB = 'cleanup';
+
+/** Quartz's CleanupJob: removes runs, reports and events past their retention. */
+@Injectable()
+export class CleanupJob implements Job {
+  readonly name = CLEANUP_JOB;
+
+  constructor(
+    private readonly runner: JobRunner,
+    private readonly runs: RunsRepository,
+    private readonly reports: ReportsRepository,
+    private readonly events: EventsRepository,
+    private readonly notifier: NotifierService,
+    private readonly env: Env,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  // The configured CLEANUP_CRON and JOBS_TIME_ZONE replace this default at bootstrap (JobsService).
+  @Cron(toCronLibExpression(DEFAULT_CLEANUP_CRON), { name: CLEANUP_JOB, timeZone: 'UTC' })
+  onSchedule(): Promise<void> {
+    return this.runner.tick(this);
+  }
+
+  async run({ runId }: JobContext): Promise<void> {
+    const cutoffs = retentionCutoffs(this.clock.now(), {
+      runDays: this.env.RUN_RETENTION_DAYS,
+      reportDays: this.env.REPORT_RETENTION_DAYS,
+      eventHours: this.env.EVENT_RETENTION_HOURS,
+    });
+    const removed = {
+      runs: await this.runs.deleteFinishedBefore(cutoffs.runs.toISOString()),
+      reports: await this.reports.deleteCreatedBefore(cutoffs.reports.toISOString()),
+      events: await this.events.deleteBefore(cutoffs.events.toISOString()),
+    };
+    await this.notifier.publish('cleanup.completed', {
+      runId,
+      removed,
+      cutoffs: { runs: cutoffs.runs.toISOString(), reports: cutoffs.reports.toISOString(), events: cutoffs.events.toISOString() },
+    });
+  }
+}

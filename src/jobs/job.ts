@@ -1,0 +1,25 @@
+import type { RunTrigger } from '../database/schema.js';
+
+/** What a job receives for one run. */
+export interface JobContext {
+  runId: string;
+  job: string;
+  trigger: RunTrigger;
+  /** Aborted when the service shuts down and the run outlives `SHUTDOWN_TIMEOUT_MS`. */
+  signal: AbortSignal;
+  /** Publishes `job.progress` (percent clamped to 0–100). */
+  progress(percent: number, message?: string): Promise<void>;
+}
+
+export interface Job {
+  /** Unique; used in the API (`/api/jobs/:name`) and as the `@Cron` name. */
+  readonly name: string;
+  run(context: JobContext): Promise<unknown>;
+}
+
+/** Every job instance, in the order the API lists them. */
+export const JOBS = Symbol('JOBS');
+
+/** The schedules of the original Quartz.NET app, overridable by environment. */
+export const DEFAULT_DAILY_REPORT_CRON = '0 0 7 * * ?';
+export const DEFAULT_CLEANUP_CRON = '0 0 * * * ?';

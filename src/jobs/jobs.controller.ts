@@ -1,0 +1,32 @@
+import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { ListQueryDto } from '../common/list-query.dto.js';
+import type { Run } from '../database/runs.repository.js';
+import { JobsService, type JobView } from './jobs.service.js';
+
+@Controller('api/jobs')
+export class JobsController {
+  constructor(private readonly jobs: JobsService) {}
+
+  @Get()
+  list(): Promise<JobView[]> {
+    return this.jobs.list();
+  }
+
+  @Get(':name')
+  get(@Param('name') name: string): Promise<JobView> {
+    return this.jobs.get(name);
+  }
+
+  /** 202: the run goes on in the background; follow it on topic `jobs` or at `/api/runs/:runId`. */
+  @Post(':name/trigger')
+  @HttpCode(HttpStatus.ACCEPTED)
+  async trigger(@Param('name') name: string): Promise<{ runId: string; job: string; status: string }> {
+    const run = await this.jobs.trigger(name);
+    return { runId: run.id, job: run.job, status: run.status };
+  }
+
+  @Get(':name/runs')
+  runs(@Param('name') name: string, @Query() query: ListQueryDto): Promise<Run[]> {
+    return this.jobs.runsOf(name, { limit: query.limit, before: query.before && new Date(query.before).toISOString() });
+  }
+}

@@ -1,0 +1,66 @@
+import type { RunStatus, RunTrigger } from '../database/schema.js';
+
+export const TOPICS = ['jobs', 'reports', 'system'] as const;
+export type Topic = (typeof TOPICS)[number];
+
+/** What every job.* lifecycle event carries: the run as recorded at that moment. */
+export interface RunEventData {
+  runId: string;
+  job: string;
+  trigger: RunTrigger;
+  status: RunStatus;
+  scheduledFor: string;
+  startedAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+  error: string | null;
+}
+
+export interface JobProgressData {
+  runId: string;
+  job: string;
+  percent: number;
+  message: string | null;
+}
+
+export interface ReportCreatedData {
+  reportId: string;
+  runId: string | null;
+  title: string;
+  periodStart: string;
+  periodEnd: string;
+}
+
+export interface CleanupCompletedData {
+  runId: string;
+  removed: { runs: number; reports: number; events: number };
+  cutoffs: { runs: string; reports: string; events: string };
+}
+
+/** Every event jobpulse publishes, by type: its topic and the shape of its data. */
+export interface EventMap {
+  'job.started': { topic: 'jobs'; data: RunEventData };
+  'job.progress': { topic: 'jobs'; data: JobProgressData };
+  'job.succeeded': { topic: 'jobs'; data: RunEventData };
+  'job.failed': { topic: 'jobs'; data: RunEventData };
+  'job.skipped': { topic: 'jobs'; data: RunEventData };
+  'report.created': { topic: 'reports'; data: ReportCreatedData };
+  'cleanup.completed': { topic: 'system'; data: CleanupCompletedData };
+}
+
+export type EventType = keyof EventMap;
+
+export const EVENT_TOPICS: { [K in EventType]: EventMap[K]['topic'] } = {
+  'job.started': 'jobs',
+  'job.progress': 'jobs',
+  'job.succeeded': 'jobs',
+  'job.failed': 'jobs',
+  'job.skipped': 'jobs',
+  'report.created': 'reports',
+  'cleanup.completed': 'system',
+};
+
+/** An event as stored and as sent to clients (socket.io `event`, `GET /api/events`). */
+export type JobpulseEvent = {
+  [K in EventType]: { id: number; topic: EventMap[K]['topic']; type: K; at: string; data: EventMap[K]['data'] };
+}[EventType];

@@ -1,0 +1,19 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ListQueryDto } from '../common/list-query.dto.js';
+import type { Report } from '../database/reports.repository.js';
+import { ReportsService } from './reports.service.js';
+
+@Controller('api/reports')
+export class ReportsController {
+  constructor(private readonly reports: ReportsService) {}
+
+  @Get()
+  list(@Query() query: ListQueryDto): Promise<Report[]> {
+    return this.reports.list({ limit: query.limit, before: query.before && new Date(query.before).toISOString() });
+  }
+
+  @Get(':id')
+  get(@Param('id') id: string): Promise<Report> {
+    return this.reports.get(id);
+  }
+}
