@@ -1,0 +1,10 @@
+import type { Kysely } from 'kysely';
+import { createDatabase, migrateToLatest } from './database.js';
+import type { Database } from './schema.js';
+
+/** For specs: a fresh, migrated in-memory SQLite database; destroy it in `afterEach`. */
+export async function createTestDatabase(): Promise<Kysely<Database>> {
+  const db = createDatabase('sqlite::memory:');
+  await migrateToLatest(db);
+  return db;
+}
