@@ -126,6 +126,11 @@ export function loadEnv(source: Record<string, string | undefined>): Env {
 }
 
 function describe(error: ValidationError): string {
-  const got = JSON.stringify(error.value);
+  const got = JSON.stringify(typeof error.value === 'string' ? redactCredentials(error.value) : error.value);
   return `  ${error.property}=${got}: ${Object.values(error.constraints ?? {}).join('; ')}`;
+}
+
+/** Keeps passwords in URLs (DATABASE_URL) out of error messages and logs. */
+export function redactCredentials(value: string): string {
+  return value.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
 }

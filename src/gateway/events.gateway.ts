@@ -1,4 +1,4 @@
-import { Logger, OnModuleDestroy, UseFilters, UsePipes, ValidationPipe } from '@nestjs/common';
+import { Logger, UseFilters, UsePipes, ValidationPipe } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -8,7 +8,6 @@ import {
   SubscribeMessage,
   WebSocketGateway,
 } from '@nestjs/websockets';
-import type { Subscription } from 'rxjs';
 import type { Server, Socket } from 'socket.io';
 import { ClientPresence } from '../notifier/client-presence.service.js';
 import { TOPICS, type Topic } from '../notifier/events.js';
@@ -28,17 +27,20 @@ const roomOf = (topic: Topic) => `topic:${topic}`;
 @WebSocketGateway()
 @UseFilters(WsAckExceptionFilter)
 @UsePipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true }))
-export class EventsGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy {
+export class EventsGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
   private readonly logger = new Logger(EventsGateway.name);
-  private relay?: Subscription;
 
   constructor(
     private readonly notifier: NotifierService,
     private readonly presence: ClientPresence,
   ) {}
 
+  /**
+   * The relay lasts until the notifier completes at shutdown, so events of runs
+   * that finish while the service drains still reach their clients.
+   */
   afterInit(server: Server): void {
-    this.relay = this.notifier.events$.subscribe((event) => server.to(roomOf(event.topic)).emit('event', event));
+    this.notifier.events$.subscribe((event) => server.to(roomOf(event.topic)).emit('event', event));
   }
 
   handleConnection(client: Socket): void {
@@ -61,10 +63,6 @@ export class EventsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
   async unsubscribe(@ConnectedSocket() client: Socket, @MessageBody() body: SubscriptionDto): Promise<SubscriptionAck> {
     await Promise.all(body.topics.map((topic) => client.leave(roomOf(topic))));
     return { ok: true, topics: topicsOf(client) };
-  }
-
-  onModuleDestroy(): void {
-    this.relay?.unsubscribe();
   }
 }
 

@@ -15,7 +15,7 @@ export function deferred<T = void>(): Deferred<T> {
 }
 
 /** Polls `read` until `accept` holds, for conditions that no event announces. */
-export async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
+export async function eventually<T>(read: () => Promise<T>, accept: (value: NoInfer<T>) => boolean, timeoutMs = 5000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();

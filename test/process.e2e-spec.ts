@@ -1,0 +1,83 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { startApp } from './support/app.js';
+import { MAIN, runToExit, SLOW_REPORT_SERVER, spawnServer, type ServerProcess } from './support/server-process.js';
+import { TestClient } from './support/socket.js';
+
+/** These run the built service (`npm test` builds first) as a separate process. */
+describe('the service as a process', () => {
+  let dir: string;
+  let server: ServerProcess | undefined;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'jobpulse-process-'));
+  });
+  afterEach(() => {
+    server?.child.kill('SIGKILL');
+    server = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts with no configuration: database under ./data, migrations applied, a start-up report written', async () => {
+    server = await spawnServer(MAIN, {}, dir);
+    expect(existsSync(join(dir, 'data', 'jobpulse.db'))).toBe(true);
+    await request(server.url).get('/health').expect(200, { status: 'ok' });
+    const { body: job } = await request(server.url).get('/api/jobs/daily-report').expect(200);
+    expect(job.lastRun).toMatchObject({ trigger: 'startup' });
+
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    const logs = server.output().trim().split('\n').map((line) => JSON.parse(line));
+    expect(logs).toContainEqual(
+      expect.objectContaining({ message: expect.objectContaining({ msg: 'run succeeded', job: 'daily-report', runId: job.lastRun.id }) }),
+    );
+  });
+
+  it('lets a run in progress finish on SIGTERM, refuses new triggers meanwhile, and exits 0', async () => {
+    const env = { DATABASE_URL: 'sqlite:./jobs.db', REPORT_ON_STARTUP: 'false', SLOW_REPORT_MS: '1500' };
+    server = await spawnServer(SLOW_REPORT_SERVER, env, dir);
+    const client = await TestClient.connect(server.url);
+    await client.emit('subscribe', { topics: ['jobs'] });
+    const { body } = await request(server.url).post('/api/jobs/daily-report/trigger').expect(202);
+    await client.waitFor((event) => event.type === 'job.started' && event.data.runId === body.runId);
+
+    server.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const refused = await request(server.url).post('/api/jobs/cleanup/trigger').expect(503);
+    expect(refused.body.message).toContain('shutting down');
+
+    const succeeded = await client.waitFor((event) => event.type === 'job.succeeded' && event.data.runId === body.runId);
+    expect(succeeded.data).toMatchObject({ status: 'succeeded' });
+    expect(await server.exited).toBe(0);
+    client.close();
+
+    const restarted = await startApp({ databaseFile: join(dir, 'jobs.db') });
+    try {
+      const { body: run } = await request(restarted.url).get(`/api/runs/${body.runId}`).expect(200);
+      expect(run).toMatchObject({ status: 'succeeded', error: null });
+      expect(run.durationMs).toBeGreaterThanOrEqual(1500);
+    } finally {
+      await restarted.close();
+    }
+  });
+
+  it.each([
+    ['PORT', { PORT: 'eighty' }, 'PORT'],
+    ['JOBS_TIME_ZONE', { JOBS_TIME_ZONE: 'Mars/Olympus' }, 'JOBS_TIME_ZONE must be an IANA time zone'],
+    ['DAILY_REPORT_CRON', { DAILY_REPORT_CRON: '0 0 7 * *  ? 2020-2030' }, 'DAILY_REPORT_CRON'],
+  ])('refuses to start with a bad %s and names it', async (_name, env, message) => {
+    const { code, output } = await runToExit(MAIN, env, dir);
+    expect(code).toBe(1);
+    expect(output).toContain(message);
+    expect(existsSync(join(dir, 'data'))).toBe(false);
+  });
+
+  it('keeps a password in DATABASE_URL out of its start-up error', async () => {
+    const { code, output } = await runToExit(MAIN, { DATABASE_URL: 'mysql://admin:hunter2@db/jobs' }, dir);
+    expect(code).toBe(1);
+    expect(output).toContain('DATABASE_URL');
+    expect(output).not.toContain('hunter2');
+  });
+});

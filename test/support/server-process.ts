@@ -1,0 +1,51 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+
+export const MAIN = resolve('dist/main.js');
+export const SLOW_REPORT_SERVER = resolve('test/fixtures/slow-report-server.mjs');
+
+export interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  output(): string;
+  /** Resolves with the exit code (or signal name) once the process has ended. */
+  exited: Promise<number | string>;
+}
+
+/** Runs a built entry point as its own process, as a container would, and waits until it listens. */
+export async function spawnServer(entry: string, env: Record<string, string>, cwd: string): Promise<ServerProcess> {
+  const { child, output, exited } = run(entry, { PORT: '0', HOST: '127.0.0.1', ...env }, cwd);
+  const port = await new Promise<number>((resolvePort, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not listen within 15 s:\n${output()}`)), 15000);
+    const onData = () => {
+      const match = /"msg":"listening".*?"port":(\d+)/.exec(output());
+      if (!match) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      resolvePort(Number(match[1]));
+    };
+    child.stdout!.on('data', onData);
+    void exited.then((code) => reject(new Error(`server exited (${code}) before listening:\n${output()}`)));
+  });
+  return { child, url: `http://127.0.0.1:${port}`, output, exited };
+}
+
+/** Runs an entry point to its end, e.g. one that must refuse to start. */
+export async function runToExit(entry: string, env: Record<string, string>, cwd: string) {
+  const { output, exited } = run(entry, env, cwd);
+  return { code: await exited, output: output() };
+}
+
+function run(entry: string, env: Record<string, string>, cwd: string) {
+  const child = spawn(process.execPath, [entry], {
+    cwd,
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout.on('data', (chunk) => (log += chunk));
+  child.stderr.on('data', (chunk) => (log += chunk));
+  const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
+  return { child, output: () => log, exited };
+}
