@@ -38,6 +38,7 @@ describe('jobs, runs and reports over REST and socket.io', () => {
     expect(listed.body.map((report: { id: string }) => report.id)).toContain(created.data.reportId);
     const report = await request(server.url).get(`/api/reports/${created.data.reportId}`).expect(200);
     expect(report.body).toMatchObject({ id: created.data.reportId, runId, periodEnd: created.data.periodEnd });
+    expect(report.body.content.clients).toEqual({ peakConnected: 1 });
     expect(report.body.content.jobs).toEqual([
       expect.objectContaining({ job: 'daily-report', runs: expect.objectContaining({ running: 1, total: 1 }) }),
     ]);

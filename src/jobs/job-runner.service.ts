@@ -78,10 +78,13 @@ export class JobRunner {
       settle();
       throw error;
     }
-    void this.execute(job, run, controller).finally(() => {
-      this.active.delete(job.name);
-      settle();
-    });
+    void this.execute(job, run, controller)
+      // execute() guards each step itself; this keeps even an unforeseen failure from becoming an unhandled rejection.
+      .catch((error: unknown) => this.logger.error({ msg: 'run ended unexpectedly', job: job.name, runId: run.id, error: messageOf(error) }))
+      .finally(() => {
+        this.active.delete(job.name);
+        settle();
+      });
     return { accepted: true, run };
   }
 
