@@ -18,7 +18,9 @@ export async function createApp(options: AppOptions): Promise<INestApplication> 
 }
 
 function corsOptions(env: Env): CorsOptions {
-  const origins = env.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean);
+  const origins = env.CORS_ORIGINS.split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
   return { origin: origins.includes('*') ? true : origins };
 }
 

@@ -1,5 +1,6 @@
 import { Logger, type INestApplication } from '@nestjs/common';
 import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import type { AppOptions } from './app.module.js';
@@ -18,7 +19,7 @@ export async function bootstrap(options: Omit<AppOptions, 'env'> = {}): Promise<
     // useProcessExit: exit 0 once shut down, instead of re-raising the signal.
     app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
     await app.listen(env.PORT, env.HOST);
-    const { port } = app.getHttpServer().address() as AddressInfo;
+    const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
     new Logger('Main').log({ msg: 'listening', host: env.HOST, port });
     return app;
   } catch (error) {

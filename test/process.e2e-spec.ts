@@ -29,9 +29,15 @@ describe('the service as a process', () => {
 
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
-    const logs = server.output().trim().split('\n').map((line) => JSON.parse(line));
+    const logs = server
+      .output()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(logs).toContainEqual(
-      expect.objectContaining({ message: expect.objectContaining({ msg: 'run succeeded', job: 'daily-report', runId: job.lastRun.id }) }),
+      expect.objectContaining({
+        message: expect.objectContaining({ msg: 'run succeeded', job: 'daily-report', runId: job.lastRun.id }),
+      }),
     );
   });
 
@@ -48,7 +54,9 @@ describe('the service as a process', () => {
     const refused = await request(server.url).post('/api/jobs/cleanup/trigger').expect(503);
     expect(refused.body.message).toContain('shutting down');
 
-    const succeeded = await client.waitFor((event) => event.type === 'job.succeeded' && event.data.runId === body.runId);
+    const succeeded = await client.waitFor(
+      (event) => event.type === 'job.succeeded' && event.data.runId === body.runId,
+    );
     expect(succeeded.data).toMatchObject({ status: 'succeeded' });
     expect(await server.exited).toBe(0);
     client.close();

@@ -55,13 +55,16 @@ describe('bad input gets a clear error and loses nothing', () => {
     ['a missing field', {}, 'topics must be an array'],
     ['an unexpected field', { topics: ['jobs'], room: 'x' }, 'property room should not exist'],
     ['a payload that is not an object', 'jobs', 'topics must be an array'],
-  ])('answers subscribe with %s by an error acknowledgement and keeps the connection', async (_case, payload, error) => {
-    const reply = await client.emit<{ ok: boolean; error: string }>('subscribe', payload);
-    expect(reply.ok).toBe(false);
-    expect(reply.error).toContain(error);
-    expect(client.socket.connected).toBe(true);
-    await expect(client.emit('subscribe', { topics: ['system'] })).resolves.toEqual({ ok: true, topics: ['system'] });
-  });
+  ])(
+    'answers subscribe with %s by an error acknowledgement and keeps the connection',
+    async (_case, payload, error) => {
+      const reply = await client.emit<{ ok: boolean; error: string }>('subscribe', payload);
+      expect(reply.ok).toBe(false);
+      expect(reply.error).toContain(error);
+      expect(client.socket.connected).toBe(true);
+      await expect(client.emit('subscribe', { topics: ['system'] })).resolves.toEqual({ ok: true, topics: ['system'] });
+    },
+  );
 
   it('validates unsubscribe the same way and reports the remaining topics', async () => {
     await client.emit('subscribe', { topics: ['jobs', 'reports'] });

@@ -47,7 +47,11 @@ function IsCronExpression(): PropertyDecorator {
 }
 
 const toBoolean = ({ value }: { value: unknown }) =>
-  value === true || value === 'true' || value === '1' ? true : value === false || value === 'false' || value === '0' ? false : value;
+  value === true || value === 'true' || value === '1'
+    ? true
+    : value === false || value === 'false' || value === '0'
+      ? false
+      : value;
 
 /** Every setting jobpulse reads from the environment, with its default; `.env.example` documents each. */
 export class Env {
@@ -103,7 +107,13 @@ export class Env {
 
 export class EnvValidationError extends Error {}
 
-const NUMERIC_KEYS = new Set(['PORT', 'RUN_RETENTION_DAYS', 'REPORT_RETENTION_DAYS', 'EVENT_RETENTION_HOURS', 'SHUTDOWN_TIMEOUT_MS']);
+const NUMERIC_KEYS = new Set([
+  'PORT',
+  'RUN_RETENTION_DAYS',
+  'REPORT_RETENTION_DAYS',
+  'EVENT_RETENTION_HOURS',
+  'SHUTDOWN_TIMEOUT_MS',
+]);
 
 /**
  * Reads the known variables from `source` (unset or empty means the default)

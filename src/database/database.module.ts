@@ -11,7 +11,10 @@ const repositories = [RunsRepository, ReportsRepository, EventsRepository];
 
 @Global()
 @Module({
-  providers: [{ provide: DATABASE, inject: [Env], useFactory: (env: Env) => createDatabase(env.DATABASE_URL) }, ...repositories],
+  providers: [
+    { provide: DATABASE, inject: [Env], useFactory: (env: Env) => createDatabase(env.DATABASE_URL) },
+    ...repositories,
+  ],
   exports: [DATABASE, ...repositories],
 })
 export class DatabaseModule implements OnModuleInit, OnApplicationShutdown {

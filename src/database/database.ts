@@ -10,7 +10,7 @@ export const DATABASE = Symbol('DATABASE');
 
 const migrations: Record<string, Migration> = { '0001-initial': initial };
 
-const migrationProvider: MigrationProvider = { getMigrations: async () => migrations };
+const migrationProvider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
 
 export function sqliteFileFromUrl(url: string): string {
   return url.replace(/^sqlite:(\/\/)?/, '');

@@ -27,7 +27,13 @@ export class EventsRepository {
 
   /** Events with an id greater than `after`, oldest first. */
   async listAfter(after: number, limit: number): Promise<StoredEvent[]> {
-    const rows = await this.db.selectFrom('events').selectAll().where('id', '>', after).orderBy('id').limit(limit).execute();
+    const rows = await this.db
+      .selectFrom('events')
+      .selectAll()
+      .where('id', '>', after)
+      .orderBy('id')
+      .limit(limit)
+      .execute();
     return rows.map(toEvent);
   }
 

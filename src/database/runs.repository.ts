@@ -48,7 +48,12 @@ export class RunsRepository {
   async finish(id: string, outcome: RunOutcome): Promise<void> {
     await this.db
       .updateTable('runs')
-      .set({ status: outcome.status, finished_at: outcome.finishedAt, duration_ms: outcome.durationMs, error: outcome.error })
+      .set({
+        status: outcome.status,
+        finished_at: outcome.finishedAt,
+        duration_ms: outcome.durationMs,
+        error: outcome.error,
+      })
       .where('id', '=', id)
       .execute();
   }

@@ -61,7 +61,7 @@ export class EventsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
 
   @SubscribeMessage('unsubscribe')
   async unsubscribe(@ConnectedSocket() client: Socket, @MessageBody() body: SubscriptionDto): Promise<SubscriptionAck> {
-    await Promise.all(body.topics.map((topic) => client.leave(roomOf(topic))));
+    for (const topic of body.topics) await client.leave(roomOf(topic));
     return { ok: true, topics: topicsOf(client) };
   }
 }

@@ -30,9 +30,14 @@ export class WsAckExceptionFilter implements WsExceptionFilter {
     if (exception instanceof HttpException) {
       const response = exception.getResponse();
       const message = typeof response === 'string' ? response : (response as { message?: unknown }).message;
-      return Array.isArray(message) ? message.join('; ') : String(message ?? exception.message);
+      if (Array.isArray(message)) return message.join('; ');
+      return typeof message === 'string' ? message : exception.message;
     }
-    this.logger.error({ msg: 'websocket handler failed', error: (exception as Error)?.message, stack: (exception as Error)?.stack });
+    this.logger.error({
+      msg: 'websocket handler failed',
+      error: (exception as Error)?.message,
+      stack: (exception as Error)?.stack,
+    });
     return 'internal error';
   }
 }

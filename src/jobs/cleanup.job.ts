@@ -48,7 +48,11 @@ export class CleanupJob implements Job {
     await this.notifier.publish('cleanup.completed', {
       runId,
       removed,
-      cutoffs: { runs: cutoffs.runs.toISOString(), reports: cutoffs.reports.toISOString(), events: cutoffs.events.toISOString() },
+      cutoffs: {
+        runs: cutoffs.runs.toISOString(),
+        reports: cutoffs.reports.toISOString(),
+        events: cutoffs.events.toISOString(),
+      },
     });
   }
 }

@@ -72,7 +72,9 @@ function shiftQuartzWeekdays(field: string): string {
       const shifted = range.replace(/\d+/g, (digits) => {
         const weekday = Number(digits);
         if (weekday < 1 || weekday > 7) {
-          throw new CronExpressionError(`Quartz day-of-week value ${weekday} in "${field}" must be 1 (Sunday) to 7 (Saturday)`);
+          throw new CronExpressionError(
+            `Quartz day-of-week value ${weekday} in "${field}" must be 1 (Sunday) to 7 (Saturday)`,
+          );
         }
         return String(weekday - 1);
       });

@@ -80,7 +80,9 @@ export class JobRunner {
     }
     void this.execute(job, run, controller)
       // execute() guards each step itself; this keeps even an unforeseen failure from becoming an unhandled rejection.
-      .catch((error: unknown) => this.logger.error({ msg: 'run ended unexpectedly', job: job.name, runId: run.id, error: messageOf(error) }))
+      .catch((error: unknown) =>
+        this.logger.error({ msg: 'run ended unexpectedly', job: job.name, runId: run.id, error: messageOf(error) }),
+      )
       .finally(() => {
         this.active.delete(job.name);
         settle();
@@ -107,7 +109,11 @@ export class JobRunner {
     this.closed = true;
     const pending = [...this.active.entries()];
     if (pending.length === 0) return;
-    this.logger.log({ msg: 'waiting for running jobs', runs: pending.map(([job, { runId }]) => ({ job, runId })), timeoutMs });
+    this.logger.log({
+      msg: 'waiting for running jobs',
+      runs: pending.map(([job, { runId }]) => ({ job, runId })),
+      timeoutMs,
+    });
     const allDone = Promise.all(pending.map(([, active]) => active.done));
     const timeout = new AbortController();
     const finishedInTime = await Promise.race([
@@ -154,7 +160,14 @@ export class JobRunner {
       outcome = { status: 'succeeded', error: null };
     } catch (error) {
       outcome = { status: 'failed', error: messageOf(error) };
-      this.logger.error({ msg: 'run failed', job: job.name, runId, trigger, error: outcome.error, stack: (error as Error)?.stack });
+      this.logger.error({
+        msg: 'run failed',
+        job: job.name,
+        runId,
+        trigger,
+        error: outcome.error,
+        stack: (error as Error)?.stack,
+      });
     }
     const finishedAt = this.clock.now();
     const finished: Run = {
@@ -166,7 +179,13 @@ export class JobRunner {
     try {
       await this.runs.finish(runId, finished);
     } catch (error) {
-      this.logger.error({ msg: 'run outcome could not be recorded', job: job.name, runId, status: finished.status, error: messageOf(error) });
+      this.logger.error({
+        msg: 'run outcome could not be recorded',
+        job: job.name,
+        runId,
+        status: finished.status,
+        error: messageOf(error),
+      });
     }
     if (finished.status === 'succeeded') {
       this.logger.log({ msg: 'run succeeded', job: job.name, runId, trigger, durationMs: finished.durationMs });
@@ -177,11 +196,19 @@ export class JobRunner {
   private async progress(run: Run, percent: number, message?: string): Promise<void> {
     const clamped = Math.min(100, Math.max(0, Number.isFinite(percent) ? percent : 0));
     await this.safely(run, () =>
-      this.notifier.publish('job.progress', { runId: run.id, job: run.job, percent: clamped, message: message ?? null }),
+      this.notifier.publish('job.progress', {
+        runId: run.id,
+        job: run.job,
+        percent: clamped,
+        message: message ?? null,
+      }),
     );
   }
 
-  private publish(type: Extract<EventType, `job.${'started' | 'succeeded' | 'failed' | 'skipped'}`>, run: Run): Promise<void> {
+  private publish(
+    type: Extract<EventType, `job.${'started' | 'succeeded' | 'failed' | 'skipped'}`>,
+    run: Run,
+  ): Promise<void> {
     return this.safely(run, () => this.notifier.publish(type, toEventData(run)));
   }
 

@@ -8,7 +8,7 @@ export interface JobContext {
   /** Aborted when the service shuts down and the run outlives `SHUTDOWN_TIMEOUT_MS`. */
   signal: AbortSignal;
   /** Publishes `job.progress` (percent clamped to 0–100). */
-  progress(percent: number, message?: string): Promise<void>;
+  progress: (percent: number, message?: string) => Promise<void>;
 }
 
 export interface Job {

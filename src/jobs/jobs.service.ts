@@ -62,7 +62,7 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
 
   /** Stops the timers, then lets running jobs finish (Quartz's WaitForJobsToComplete). */
   async beforeApplicationShutdown(): Promise<void> {
-    for (const job of this.jobs) this.registry.getCronJob(job.name).stop();
+    for (const job of this.jobs) await this.registry.getCronJob(job.name).stop();
     await this.runner.drain(this.env.SHUTDOWN_TIMEOUT_MS);
   }
 

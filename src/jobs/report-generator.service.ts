@@ -21,7 +21,8 @@ export class ReportGeneratorService implements OnApplicationBootstrap {
     if (!this.env.REPORT_ON_STARTUP) return;
     this.jobs.trigger(DAILY_REPORT_JOB, 'startup').then(
       (run) => this.logger.log({ msg: 'start-up report requested', job: DAILY_REPORT_JOB, runId: run.id }),
-      (error) => this.logger.error({ msg: 'start-up report could not start', job: DAILY_REPORT_JOB, error: messageOf(error) }),
+      (error) =>
+        this.logger.error({ msg: 'start-up report could not start', job: DAILY_REPORT_JOB, error: messageOf(error) }),
     );
   }
 }

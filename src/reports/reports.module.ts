@@ -16,7 +16,10 @@ export class ReportsModule {
       module: ReportsModule,
       global: true,
       controllers: [ReportsController],
-      providers: [ReportsService, { provide: REPORT_GENERATOR, useClass: options.generator ?? OperationsReportGenerator }],
+      providers: [
+        ReportsService,
+        { provide: REPORT_GENERATOR, useClass: options.generator ?? OperationsReportGenerator },
+      ],
       exports: [ReportsService, REPORT_GENERATOR],
     };
   }

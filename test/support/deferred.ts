@@ -15,12 +15,17 @@ export function deferred<T = void>(): Deferred<T> {
 }
 
 /** Polls `read` until `accept` holds, for conditions that no event announces. */
-export async function eventually<T>(read: () => Promise<T>, accept: (value: NoInfer<T>) => boolean, timeoutMs = 5000): Promise<T> {
+export async function eventually<T>(
+  read: () => Promise<T>,
+  accept: (value: NoInfer<T>) => boolean,
+  timeoutMs = 5000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
     if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }

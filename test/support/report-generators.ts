@@ -14,13 +14,16 @@ export class GatedReportGenerator implements IReportGenerator {
   async generate(request: ReportRequest): Promise<GeneratedReport> {
     GatedReportGenerator.requests.push(request);
     await GatedReportGenerator.gate.promise;
-    return { title: `Custom report for ${request.runId}`, content: { source: 'GatedReportGenerator', runId: request.runId } };
+    return {
+      title: `Custom report for ${request.runId}`,
+      content: { source: 'GatedReportGenerator', runId: request.runId },
+    };
   }
 }
 
 /** A user-supplied generator that always throws. */
 export class FailingReportGenerator implements IReportGenerator {
-  async generate(): Promise<GeneratedReport> {
-    throw new Error('warehouse is unreachable');
+  generate(): Promise<GeneratedReport> {
+    return Promise.reject(new Error('warehouse is unreachable'));
   }
 }

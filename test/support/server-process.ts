@@ -22,10 +22,10 @@ export async function spawnServer(entry: string, env: Record<string, string>, cw
       const match = /"msg":"listening".*?"port":(\d+)/.exec(output());
       if (!match) return;
       clearTimeout(timer);
-      child.stdout!.off('data', onData);
+      child.stdout.off('data', onData);
       resolvePort(Number(match[1]));
     };
-    child.stdout!.on('data', onData);
+    child.stdout.on('data', onData);
     void exited.then((code) => reject(new Error(`server exited (${code}) before listening:\n${output()}`)));
   });
   return { child, url: `http://127.0.0.1:${port}`, output, exited };

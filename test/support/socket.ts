@@ -41,7 +41,11 @@ export class TestClient {
       };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((waiter) => waiter !== check);
-        reject(new Error(`no matching event within ${timeoutMs} ms; received: ${JSON.stringify(this.events.map((e) => e.type))}`));
+        reject(
+          new Error(
+            `no matching event within ${timeoutMs} ms; received: ${JSON.stringify(this.events.map((e) => e.type))}`,
+          ),
+        );
       }, timeoutMs);
       if (!check()) this.waiters.push(check);
     });
