@@ -150,4 +150,35 @@ describe('jobs, runs and reports over REST and socket.io', () => {
     expect(run.trigger).toBe('schedule');
     expect(new Date(run.scheduledFor).getUTCMilliseconds()).toBe(0);
   });
+
+  it('pages runs and reports newest first with limit and before (any ISO-8601 offset)', async () => {
+    server = await startApp();
+    client = await TestClient.connect(server.url);
+    await client.emit('subscribe', { topics: ['jobs'] });
+    const runIds: string[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const { body } = await request(server.url).post('/api/jobs/daily-report/trigger').expect(202);
+      await client.waitFor((event) => event.type === 'job.succeeded' && event.data.runId === body.runId);
+      runIds.push(body.runId);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const newestFirst = [...runIds].reverse();
+
+    const firstPage = await request(server.url).get('/api/jobs/daily-report/runs?limit=2').expect(200);
+    expect(firstPage.body.map((run: { id: string }) => run.id)).toEqual(newestFirst.slice(0, 2));
+    const cursor = new Date(firstPage.body[1].startedAt);
+    // The same instant written with a +02:00 offset.
+    const shifted = new Date(cursor.getTime() + 2 * 3600_000).toISOString().replace('Z', '+02:00');
+    const nextPage = await request(server.url)
+      .get(`/api/jobs/daily-report/runs?limit=2&before=${encodeURIComponent(shifted)}`)
+      .expect(200);
+    expect(nextPage.body.map((run: { id: string }) => run.id)).toEqual(newestFirst.slice(2));
+
+    const reports = await request(server.url).get('/api/reports?limit=2').expect(200);
+    expect(reports.body.map((report: { runId: string }) => report.runId)).toEqual(newestFirst.slice(0, 2));
+    const older = await request(server.url)
+      .get(`/api/reports?before=${encodeURIComponent(reports.body[1].createdAt)}`)
+      .expect(200);
+    expect(older.body.map((report: { runId: string }) => report.runId)).toEqual(newestFirst.slice(2));
+  });
 });

@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
+import type { Page } from '../database/runs.repository.js';
 
 export const MAX_PAGE_SIZE = 500;
 
@@ -15,4 +16,9 @@ export class ListQueryDto {
   @IsOptional()
   @IsISO8601({ strict: true }, { message: 'before must be an ISO-8601 instant such as 2026-01-31T07:00:00.000Z' })
   before?: string;
+
+  /** `before` in the stored form (UTC, milliseconds), so that text comparison is time comparison. */
+  toPage(): Page {
+    return { limit: this.limit, before: this.before && new Date(this.before).toISOString() };
+  }
 }

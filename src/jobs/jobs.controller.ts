@@ -27,6 +27,6 @@ export class JobsController {
 
   @Get(':name/runs')
   runs(@Param('name') name: string, @Query() query: ListQueryDto): Promise<Run[]> {
-    return this.jobs.runsOf(name, { limit: query.limit, before: query.before && new Date(query.before).toISOString() });
+    return this.jobs.runsOf(name, query.toPage());
   }
 }

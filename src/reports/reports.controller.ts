@@ -9,7 +9,7 @@ export class ReportsController {
 
   @Get()
   list(@Query() query: ListQueryDto): Promise<Report[]> {
-    return this.reports.list({ limit: query.limit, before: query.before && new Date(query.before).toISOString() });
+    return this.reports.list(query.toPage());
   }
 
   @Get(':id')
