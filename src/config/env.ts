@@ -16,6 +16,11 @@ import {
 import { assertValidCron } from '../jobs/cron-expression.js';
 import { DEFAULT_CLEANUP_CRON, DEFAULT_DAILY_REPORT_CRON } from '../jobs/job.js';
 
+/** Node cuts longer timers to 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+/** Ten years: far beyond any sensible retention, and safely inside the range of a Date. */
+const MAX_RETENTION_DAYS = 3650;
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 
@@ -86,18 +91,22 @@ export class Env {
 
   @IsInt()
   @Min(1)
+  @Max(MAX_RETENTION_DAYS)
   RUN_RETENTION_DAYS = 30;
 
   @IsInt()
   @Min(1)
+  @Max(MAX_RETENTION_DAYS)
   REPORT_RETENTION_DAYS = 90;
 
   @IsInt()
   @Min(1)
+  @Max(MAX_RETENTION_DAYS * 24)
   EVENT_RETENTION_HOURS = 24;
 
   @IsInt()
   @Min(0)
+  @Max(MAX_TIMER_MS)
   SHUTDOWN_TIMEOUT_MS = 30000;
 
   @Transform(toBoolean)
@@ -142,5 +151,6 @@ function describe(error: ValidationError): string {
 
 /** Keeps passwords in URLs (DATABASE_URL) out of error messages and logs. */
 export function redactCredentials(value: string): string {
-  return value.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
+  // Up to the last @ before the path: an unencoded @ in the password must not end the redaction early.
+  return value.replace(/(\/\/[^/@:]*:)[^/]*@/, '$1***@');
 }

@@ -1,5 +1,6 @@
 import { CronTime } from 'cron';
 
+const QUARTZ_DAY_OF_MONTH_FIELD = 3;
 const QUARTZ_WEEKDAY_FIELD = 5;
 const QUARTZ_YEAR_FIELD = 6;
 const FIELD_NAMES = ['second', 'minute', 'hour', 'day-of-month', 'month', 'day-of-week', 'year'];
@@ -24,6 +25,11 @@ export function toCronLibExpression(expression: string): string {
     );
   }
   fields.forEach((field, index) => {
+    if (field === '?' && index !== QUARTZ_DAY_OF_MONTH_FIELD && index !== QUARTZ_WEEKDAY_FIELD) {
+      throw new CronExpressionError(
+        `Quartz allows "?" only in day-of-month or day-of-week, not in the ${FIELD_NAMES[index]} field`,
+      );
+    }
     if (/[LW#]/i.test(field.replace(/[A-Z]{3}/gi, (name) => (isName(name) ? '' : name)))) {
       throw new CronExpressionError(
         `Quartz ${FIELD_NAMES[index]} field "${field}" uses L, W or #, which this version does not support yet`,

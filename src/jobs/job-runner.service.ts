@@ -115,18 +115,12 @@ export class JobRunner {
       timeoutMs,
     });
     const allDone = Promise.all(pending.map(([, active]) => active.done));
-    const timeout = new AbortController();
-    const finishedInTime = await Promise.race([
-      allDone.then(() => true),
-      delay(timeoutMs, false, { signal: timeout.signal }).catch(() => true),
-    ]);
-    timeout.abort();
-    if (finishedInTime) return;
+    if (await settlesWithin(allDone, timeoutMs)) return;
     for (const [job, active] of this.active) {
       this.logger.warn({ msg: 'aborting run at shutdown timeout', job, runId: active.runId, timeoutMs });
       active.controller.abort(new Error(`shutdown: run exceeded SHUTDOWN_TIMEOUT_MS (${timeoutMs} ms)`));
     }
-    await Promise.race([allDone, delay(ABORT_GRACE_MS)]);
+    await settlesWithin(allDone, ABORT_GRACE_MS);
   }
 
   private async skip(run: Run, runningRunId: string): Promise<RunStart> {
@@ -194,7 +188,7 @@ export class JobRunner {
   }
 
   private async progress(run: Run, percent: number, message?: string): Promise<void> {
-    const clamped = Math.min(100, Math.max(0, Number.isFinite(percent) ? percent : 0));
+    const clamped = Math.min(100, Math.max(0, Number.isNaN(percent) ? 0 : percent));
     await this.safely(run, () =>
       this.notifier.publish('job.progress', {
         runId: run.id,
@@ -220,6 +214,19 @@ export class JobRunner {
       this.logger.error({ msg: 'event could not be published', job: run.job, runId: run.id, error: messageOf(error) });
     }
   }
+}
+
+/** Whether `promise` settles within `ms`; the timer never outlives the answer, so it cannot hold the process open. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  const timer = new AbortController();
+  const settled = promise.then(
+    () => true,
+    () => true,
+  );
+  const expired = delay(ms, false, { signal: timer.signal }).catch(() => false);
+  const result = await Promise.race([settled, expired]);
+  timer.abort();
+  return result;
 }
 
 function toEventData({ id, ...rest }: Run): RunEventData {

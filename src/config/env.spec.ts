@@ -1,0 +1,175 @@
+import { Env, EnvValidationError, loadEnv, redactCredentials } from './env.js';
+
+function validationErrorOf(source: Record<string, string | undefined>): EnvValidationError {
+  try {
+    loadEnv(source);
+  } catch (error) {
+    expect(error).toBeInstanceOf(EnvValidationError);
+    return error as EnvValidationError;
+  }
+  throw new Error(`expected loadEnv(${JSON.stringify(source)}) to throw`);
+}
+
+/** The variables an error message names, from its `  NAME="value": ...` lines. */
+function namedVariables(error: Error): string[] {
+  return [...error.message.matchAll(/^ {2}([A-Z_]+)=/gm)].map((match) => match[1]).sort();
+}
+
+describe('loadEnv', () => {
+  it('returns the defaults for an empty environment', () => {
+    const env = loadEnv({});
+
+    expect(env).toBeInstanceOf(Env);
+    expect({ ...env }).toEqual({
+      PORT: 3000,
+      HOST: '0.0.0.0',
+      CORS_ORIGINS: '*',
+      LOG_LEVEL: 'log',
+      DATABASE_URL: 'sqlite:./data/jobpulse.db',
+      DAILY_REPORT_CRON: '0 0 7 * * ?',
+      CLEANUP_CRON: '0 0 * * * ?',
+      JOBS_TIME_ZONE: 'UTC',
+      RUN_RETENTION_DAYS: 30,
+      REPORT_RETENTION_DAYS: 90,
+      EVENT_RETENTION_HOURS: 24,
+      SHUTDOWN_TIMEOUT_MS: 30000,
+      REPORT_ON_STARTUP: true,
+    });
+  });
+
+  it('treats empty and blank values as unset', () => {
+    const env = loadEnv({ PORT: '', LOG_LEVEL: '   ', JOBS_TIME_ZONE: undefined });
+
+    expect(env.PORT).toBe(3000);
+    expect(env.LOG_LEVEL).toBe('log');
+    expect(env.JOBS_TIME_ZONE).toBe('UTC');
+  });
+
+  it('parses numbers', () => {
+    const env = loadEnv({
+      PORT: '8080',
+      RUN_RETENTION_DAYS: '7',
+      REPORT_RETENTION_DAYS: '365',
+      EVENT_RETENTION_HOURS: ' 48 ',
+      SHUTDOWN_TIMEOUT_MS: '0',
+    });
+
+    expect(env.PORT).toBe(8080);
+    expect(env.RUN_RETENTION_DAYS).toBe(7);
+    expect(env.REPORT_RETENTION_DAYS).toBe(365);
+    expect(env.EVENT_RETENTION_HOURS).toBe(48);
+    expect(env.SHUTDOWN_TIMEOUT_MS).toBe(0);
+  });
+
+  it('takes the string settings as given', () => {
+    const env = loadEnv({
+      HOST: '127.0.0.1',
+      CORS_ORIGINS: 'http://a.example,http://b.example',
+      LOG_LEVEL: 'debug',
+      DATABASE_URL: 'sqlite::memory:',
+      DAILY_REPORT_CRON: '0 30 6 ? * MON-FRI',
+      CLEANUP_CRON: '*/5 * * * *',
+      JOBS_TIME_ZONE: 'Europe/Berlin',
+    });
+
+    expect(env.HOST).toBe('127.0.0.1');
+    expect(env.CORS_ORIGINS).toBe('http://a.example,http://b.example');
+    expect(env.LOG_LEVEL).toBe('debug');
+    expect(env.DATABASE_URL).toBe('sqlite::memory:');
+    expect(env.DAILY_REPORT_CRON).toBe('0 30 6 ? * MON-FRI');
+    expect(env.CLEANUP_CRON).toBe('*/5 * * * *');
+    expect(env.JOBS_TIME_ZONE).toBe('Europe/Berlin');
+  });
+
+  it.each([
+    ['true', true],
+    ['false', false],
+    ['1', true],
+    ['0', false],
+  ])('reads REPORT_ON_STARTUP=%s as %s', (value, expected) => {
+    expect(loadEnv({ REPORT_ON_STARTUP: value }).REPORT_ON_STARTUP).toBe(expected);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '-1'],
+    ['PORT', '80.5'],
+    ['LOG_LEVEL', 'loud'],
+    ['JOBS_TIME_ZONE', 'Mars/Olympus'],
+    ['DAILY_REPORT_CRON', 'garbage'],
+    ['CLEANUP_CRON', '0 0 0 ? * 8'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['RUN_RETENTION_DAYS', '0'],
+    ['REPORT_RETENTION_DAYS', '0'],
+    ['EVENT_RETENTION_HOURS', 'soon'],
+    ['SHUTDOWN_TIMEOUT_MS', '-5'],
+    ['SHUTDOWN_TIMEOUT_MS', '2147483648'],
+    ['RUN_RETENTION_DAYS', '3651'],
+    ['EVENT_RETENTION_HOURS', '87601'],
+    ['REPORT_ON_STARTUP', 'yes'],
+  ])('rejects %s=%s with an EnvValidationError naming that variable', (name, value) => {
+    const error = validationErrorOf({ [name]: value });
+
+    expect(namedVariables(error)).toEqual([name]);
+    expect(error.message).toContain(`${name}=`);
+    expect(error.message).toContain(value);
+  });
+
+  it('explains what a bad cron expression should look like', () => {
+    const error = validationErrorOf({ DAILY_REPORT_CRON: 'garbage' });
+    expect(error.message).toContain('DAILY_REPORT_CRON must be a cron expression');
+  });
+
+  it('names every bad variable in one error', () => {
+    const error = validationErrorOf({
+      PORT: 'abc',
+      LOG_LEVEL: 'loud',
+      JOBS_TIME_ZONE: 'Mars/Olympus',
+      DAILY_REPORT_CRON: 'garbage',
+      DATABASE_URL: 'mysql://x',
+      RUN_RETENTION_DAYS: '0',
+      HOST: 'localhost',
+    });
+
+    expect(namedVariables(error)).toEqual(
+      ['DAILY_REPORT_CRON', 'DATABASE_URL', 'JOBS_TIME_ZONE', 'LOG_LEVEL', 'PORT', 'RUN_RETENTION_DAYS'].sort(),
+    );
+  });
+
+  it('ignores unknown variables', () => {
+    const env = loadEnv({ PATH: '/usr/bin', NODE_ENV: 'production', SOMETHING_ELSE: 'garbage', PORT: '4000' });
+
+    expect(env.PORT).toBe(4000);
+    expect(env).not.toHaveProperty('PATH');
+    expect(env).not.toHaveProperty('NODE_ENV');
+    expect(env).not.toHaveProperty('SOMETHING_ELSE');
+  });
+
+  it('keeps the password of a rejected DATABASE_URL out of the message', () => {
+    const error = validationErrorOf({ DATABASE_URL: 'postgres://jobpulse:s3cret-pw@db.internal:5432/jobs' });
+
+    expect(error.message).toContain('DATABASE_URL="postgres://jobpulse:***@db.internal:5432/jobs"');
+    expect(error.message).not.toContain('s3cret-pw');
+  });
+});
+
+describe('redactCredentials', () => {
+  it('replaces the password of a URL', () => {
+    expect(redactCredentials('postgres://user:secret@host/db')).toBe('postgres://user:***@host/db');
+  });
+
+  it('leaves values without credentials alone', () => {
+    expect(redactCredentials('sqlite:./data/jobpulse.db')).toBe('sqlite:./data/jobpulse.db');
+    expect(redactCredentials('postgres://user@host/db')).toBe('postgres://user@host/db');
+    expect(redactCredentials('http://host:8080/path')).toBe('http://host:8080/path');
+  });
+
+  it('hides all of a password that contains an unencoded "@"', () => {
+    expect(redactCredentials('postgres://user:p@ssword@host/db')).toBe('postgres://user:***@host/db');
+  });
+
+  it('hides the password of a URL with an empty user name', () => {
+    expect(redactCredentials('postgres://:secret@host/db')).not.toContain('secret');
+  });
+});

@@ -1,0 +1,178 @@
+import { Logger } from '@nestjs/common';
+import type { Kysely } from 'kysely';
+import { toArray, type Subscription } from 'rxjs';
+import type { Clock } from '../common/clock.js';
+import { EventsRepository } from '../database/events.repository.js';
+import type { Database } from '../database/schema.js';
+import { createTestDatabase } from '../database/testing.js';
+import { EVENT_TOPICS, type JobpulseEvent, type RunEventData } from './events.js';
+import { NotifierService } from './notifier.service.js';
+
+class TestClock implements Clock {
+  constructor(public current: Date) {}
+  now(): Date {
+    return new Date(this.current.getTime());
+  }
+}
+
+function runData(runId: string): RunEventData {
+  return {
+    runId,
+    job: 'cleanup',
+    trigger: 'manual',
+    status: 'running',
+    scheduledFor: '2025-01-01T00:00:00.000Z',
+    startedAt: '2025-01-01T00:00:00.000Z',
+    finishedAt: null,
+    durationMs: null,
+    error: null,
+  };
+}
+
+describe('NotifierService', () => {
+  let db: Kysely<Database>;
+  let events: EventsRepository;
+  let clock: TestClock;
+  let notifier: NotifierService;
+  let received: JobpulseEvent[];
+  let subscription: Subscription;
+
+  beforeAll(() => Logger.overrideLogger(false));
+
+  beforeEach(async () => {
+    db = await createTestDatabase();
+    events = new EventsRepository(db);
+    clock = new TestClock(new Date('2025-05-01T10:00:00.000Z'));
+    notifier = new NotifierService(events, clock);
+    received = [];
+    subscription = notifier.events$.subscribe((event) => received.push(event));
+  });
+
+  afterEach(async () => {
+    subscription.unsubscribe();
+    await db.destroy();
+  });
+
+  it('stores the event with its topic, type, time and data, and returns it with its id', async () => {
+    const data = runData('run-1');
+
+    const event = await notifier.publish('job.started', data);
+
+    expect(event).toEqual({
+      id: expect.any(Number),
+      topic: 'jobs',
+      type: 'job.started',
+      at: '2025-05-01T10:00:00.000Z',
+      data,
+    });
+    const stored = await events.listAfter(0, 10);
+    expect(stored).toEqual([
+      { id: event.id, topic: 'jobs', type: 'job.started', at: '2025-05-01T10:00:00.000Z', data },
+    ]);
+  });
+
+  it.each([
+    ['job.started', 'jobs'],
+    ['job.progress', 'jobs'],
+    ['job.succeeded', 'jobs'],
+    ['job.failed', 'jobs'],
+    ['job.skipped', 'jobs'],
+    ['report.created', 'reports'],
+    ['cleanup.completed', 'system'],
+  ])('derives the topic of %s from its type: %s', async (type, topic) => {
+    // The data shape does not matter to the topic.
+    const event = await notifier.publish(type as 'job.started', runData('run-x'));
+
+    expect(event.topic).toBe(topic);
+    const [stored] = await events.listAfter(0, 10);
+    expect(stored.topic).toBe(topic);
+  });
+
+  it('knows a topic for every event type and no other', () => {
+    expect(Object.keys(EVENT_TOPICS).sort()).toEqual([
+      'cleanup.completed',
+      'job.failed',
+      'job.progress',
+      'job.skipped',
+      'job.started',
+      'job.succeeded',
+      'report.created',
+    ]);
+  });
+
+  it('gives every event a strictly greater id than the one before', async () => {
+    const first = await notifier.publish('job.started', runData('run-1'));
+    const second = await notifier.publish('job.progress', {
+      runId: 'run-1',
+      job: 'cleanup',
+      percent: 50,
+      message: null,
+    });
+    const third = await notifier.publish('cleanup.completed', {
+      runId: 'run-1',
+      removed: { runs: 1, reports: 2, events: 3 },
+      cutoffs: { runs: 'a', reports: 'b', events: 'c' },
+    });
+
+    expect(second.id).toBeGreaterThan(first.id);
+    expect(third.id).toBeGreaterThan(second.id);
+  });
+
+  it('stamps each event with the clock time at publication', async () => {
+    await notifier.publish('job.started', runData('run-1'));
+    clock.current = new Date('2025-05-01T10:00:05.250Z');
+    await notifier.publish('job.succeeded', { ...runData('run-1'), status: 'succeeded' });
+
+    expect(received.map((event) => event.at)).toEqual(['2025-05-01T10:00:00.000Z', '2025-05-01T10:00:05.250Z']);
+  });
+
+  it('emits each event on events$ in publication order, as stored', async () => {
+    const published = [
+      await notifier.publish('job.started', runData('run-1')),
+      await notifier.publish('job.progress', { runId: 'run-1', job: 'cleanup', percent: 10, message: 'starting' }),
+      await notifier.publish('report.created', {
+        reportId: 'report-1',
+        runId: 'run-1',
+        title: 't',
+        periodStart: '2025-04-30T10:00:00.000Z',
+        periodEnd: '2025-05-01T10:00:00.000Z',
+      }),
+    ];
+
+    expect(received).toEqual(published);
+    expect(received.map((event) => event.type)).toEqual(['job.started', 'job.progress', 'report.created']);
+    expect(await events.listAfter(0, 10)).toEqual(published);
+  });
+
+  it('makes stored events readable after a given id', async () => {
+    const first = await notifier.publish('job.started', runData('run-1'));
+    const second = await notifier.publish('job.succeeded', { ...runData('run-1'), status: 'succeeded' });
+    const third = await notifier.publish('job.started', runData('run-2'));
+
+    expect((await events.listAfter(first.id, 10)).map((event) => event.id)).toEqual([second.id, third.id]);
+    expect((await events.listAfter(0, 2)).map((event) => event.id)).toEqual([first.id, second.id]);
+    expect(await events.listAfter(third.id, 10)).toEqual([]);
+  });
+
+  it('exposes events$ as an Observable that cannot publish', () => {
+    expect(typeof notifier.events$.subscribe).toBe('function');
+    expect('next' in notifier.events$).toBe(false);
+    expect((notifier.events$ as unknown as { next?: unknown }).next).toBeUndefined();
+  });
+
+  it('completes events$ on application shutdown', async () => {
+    const all = new Promise<JobpulseEvent[]>((resolve) => notifier.events$.pipe(toArray()).subscribe(resolve));
+    const published = await notifier.publish('job.started', runData('run-1'));
+
+    notifier.onApplicationShutdown();
+
+    await expect(all).resolves.toEqual([published]);
+  });
+
+  it('completes a subscriber that arrives after shutdown at once', () => {
+    notifier.onApplicationShutdown();
+    let completed = false;
+    notifier.events$.subscribe({ complete: () => (completed = true) });
+    expect(completed).toBe(true);
+  });
+});

@@ -1,0 +1,138 @@
+import type { Kysely } from 'kysely';
+import { EventsRepository } from '../database/events.repository.js';
+import { RunsRepository, type Run } from '../database/runs.repository.js';
+import type { Database, RunStatus } from '../database/schema.js';
+import { createTestDatabase } from '../database/testing.js';
+import { ClientPresence } from '../notifier/client-presence.service.js';
+import { OperationsReportGenerator } from './operations-report.generator.js';
+import type { OperationsReport } from './operations-report.js';
+
+const PERIOD_START = '2025-01-01T07:00:00.000Z';
+const PERIOD_END = '2025-01-02T07:00:00.000Z';
+
+describe('OperationsReportGenerator', () => {
+  let db: Kysely<Database>;
+  let runs: RunsRepository;
+  let events: EventsRepository;
+  let presence: ClientPresence;
+  let generator: OperationsReportGenerator;
+
+  beforeEach(async () => {
+    db = await createTestDatabase();
+    runs = new RunsRepository(db);
+    events = new EventsRepository(db);
+    presence = new ClientPresence();
+    generator = new OperationsReportGenerator(runs, events, presence);
+  });
+
+  afterEach(async () => {
+    await db.destroy();
+  });
+
+  async function insertRun(id: string, job: string, startedAt: string, status: RunStatus, durationMs: number | null) {
+    const run: Run = {
+      id,
+      job,
+      trigger: 'schedule',
+      status,
+      scheduledFor: startedAt,
+      startedAt,
+      finishedAt: status === 'running' ? null : startedAt,
+      durationMs,
+      error: status === 'failed' ? `${id} failed` : null,
+    };
+    await runs.insert(run);
+  }
+
+  async function insertEvent(topic: string, at: string) {
+    await events.insert({ topic, type: `${topic}.something`, at, data: {} });
+  }
+
+  function generate(signal = new AbortController().signal) {
+    return generator.generate({
+      runId: 'report-run',
+      periodStart: new Date(PERIOD_START),
+      periodEnd: new Date(PERIOD_END),
+      signal,
+    });
+  }
+
+  it('summarizes only the runs that started within [start, end)', async () => {
+    await insertRun('before', 'sync', '2025-01-01T06:59:59.999Z', 'failed', 999);
+    await insertRun('at-start', 'sync', PERIOD_START, 'succeeded', 100);
+    await insertRun('inside', 'sync', '2025-01-01T12:00:00.000Z', 'failed', 300);
+    await insertRun('last-moment', 'cleanup', '2025-01-02T06:59:59.999Z', 'succeeded', 50);
+    await insertRun('skipped', 'cleanup', '2025-01-01T13:00:00.000Z', 'skipped', 0);
+    await insertRun('at-end', 'sync', PERIOD_END, 'failed', 777);
+    await insertRun('after', 'other', '2025-01-03T00:00:00.000Z', 'succeeded', 5);
+
+    const { content } = await generate();
+    const report = content as OperationsReport;
+
+    expect(report.period).toEqual({ start: PERIOD_START, end: PERIOD_END });
+    expect(report.jobs).toEqual([
+      {
+        job: 'cleanup',
+        runs: { running: 0, succeeded: 1, failed: 0, skipped: 1, total: 2 },
+        durationMs: { p50: 50, p95: 50, max: 50 },
+        failures: [],
+      },
+      {
+        job: 'sync',
+        runs: { running: 0, succeeded: 1, failed: 1, skipped: 0, total: 2 },
+        // Durations [100, 300]: p50 rank 1 -> 100, p95 rank 2 -> 300.
+        durationMs: { p50: 100, p95: 300, max: 300 },
+        failures: [{ runId: 'inside', startedAt: '2025-01-01T12:00:00.000Z', error: 'inside failed' }],
+      },
+    ]);
+  });
+
+  it('counts only the events published within [start, end), by topic', async () => {
+    await insertEvent('jobs', '2025-01-01T06:59:59.999Z');
+    await insertEvent('jobs', PERIOD_START);
+    await insertEvent('jobs', '2025-01-01T10:00:00.000Z');
+    await insertEvent('jobs', '2025-01-01T11:00:00.000Z');
+    await insertEvent('reports', '2025-01-01T07:00:00.001Z');
+    await insertEvent('system', '2025-01-02T06:59:59.999Z');
+    await insertEvent('system', PERIOD_END);
+    await insertEvent('reports', '2025-01-05T00:00:00.000Z');
+
+    const report = (await generate()).content as OperationsReport;
+
+    expect(report.events).toEqual({ total: 5, byTopic: { jobs: 3, reports: 1, system: 1 } });
+  });
+
+  it('reports an empty period', async () => {
+    await insertRun('after', 'sync', '2025-01-03T00:00:00.000Z', 'succeeded', 5);
+    await insertEvent('jobs', '2025-01-03T00:00:00.000Z');
+
+    const report = (await generate()).content as OperationsReport;
+
+    expect(report.jobs).toEqual([]);
+    expect(report.events).toEqual({ total: 0, byTopic: {} });
+    expect(report.clients).toEqual({ peakConnected: 0 });
+  });
+
+  it('takes the peak of connected clients and resets it to the clients connected now', async () => {
+    presence.connected();
+    presence.connected();
+    presence.connected();
+    presence.disconnected();
+    presence.disconnected();
+
+    const first = (await generate()).content as OperationsReport;
+    expect(first.clients).toEqual({ peakConnected: 3 });
+    expect(presence.connectedNow).toBe(1);
+
+    const second = (await generate()).content as OperationsReport;
+    expect(second.clients).toEqual({ peakConnected: 1 });
+  });
+
+  it('titles the report with its period', async () => {
+    const { title } = await generate();
+
+    expect(title).toContain('Daily operations report');
+    expect(title).toContain(PERIOD_START);
+    expect(title).toContain(PERIOD_END);
+  });
+});

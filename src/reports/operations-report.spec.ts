@@ -1,0 +1,196 @@
+import type { Run } from '../database/runs.repository.js';
+import type { RunStatus } from '../database/schema.js';
+import { percentile, summarizeOperations } from './operations-report.js';
+
+describe('percentile', () => {
+  const oneToTen = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+
+  it('takes the nearest rank of ten values', () => {
+    expect(percentile(oneToTen, 50)).toBe(5);
+    expect(percentile(oneToTen, 95)).toBe(10);
+    expect(percentile(oneToTen, 90)).toBe(9);
+    expect(percentile(oneToTen, 91)).toBe(10);
+    expect(percentile(oneToTen, 10)).toBe(1);
+    expect(percentile(oneToTen, 11)).toBe(2);
+    expect(percentile(oneToTen, 100)).toBe(10);
+  });
+
+  it('takes the first value at p = 0', () => {
+    expect(percentile(oneToTen, 0)).toBe(1);
+  });
+
+  it('rounds the rank up for uneven counts', () => {
+    // 3 values: p50 -> rank ceil(1.5) = 2; p95 -> rank ceil(2.85) = 3; p33 -> rank ceil(0.99) = 1.
+    expect(percentile([10, 20, 30], 50)).toBe(20);
+    expect(percentile([10, 20, 30], 95)).toBe(30);
+    expect(percentile([10, 20, 30], 33)).toBe(10);
+  });
+
+  it('returns the value itself for a single value', () => {
+    expect(percentile([42], 0)).toBe(42);
+    expect(percentile([42], 50)).toBe(42);
+    expect(percentile([42], 95)).toBe(42);
+    expect(percentile([42], 100)).toBe(42);
+  });
+
+  it('throws on no values', () => {
+    expect(() => percentile([], 50)).toThrow(RangeError);
+  });
+});
+
+describe('summarizeOperations', () => {
+  let sequence = 0;
+  function run(job: string, status: RunStatus, durationMs: number | null, error: string | null = null): Run {
+    sequence += 1;
+    const startedAt = new Date(Date.UTC(2025, 0, 1, 8, 0, sequence)).toISOString();
+    const finished = status !== 'running';
+    return {
+      id: `run-${sequence}`,
+      job,
+      trigger: 'manual',
+      status,
+      scheduledFor: startedAt,
+      startedAt,
+      finishedAt: finished ? startedAt : null,
+      durationMs,
+      error,
+    };
+  }
+
+  const periodStart = new Date('2025-01-01T07:00:00.000Z');
+  const periodEnd = new Date('2025-01-02T07:00:00.000Z');
+
+  it('reports the period as ISO strings and passes the peak of connected clients through', () => {
+    const report = summarizeOperations({
+      periodStart,
+      periodEnd,
+      runs: [],
+      eventsByTopic: {},
+      peakConnectedClients: 7,
+    });
+
+    expect(report.period).toEqual({ start: '2025-01-01T07:00:00.000Z', end: '2025-01-02T07:00:00.000Z' });
+    expect(report.clients).toEqual({ peakConnected: 7 });
+    expect(report.jobs).toEqual([]);
+    expect(report.events).toEqual({ total: 0, byTopic: {} });
+  });
+
+  it('counts runs per job and status, with totals', () => {
+    const runs = [
+      run('cleanup', 'succeeded', 10),
+      run('daily-report', 'succeeded', 100),
+      run('cleanup', 'failed', 20, 'disk full'),
+      run('cleanup', 'skipped', 0, 'skipped: run x of cleanup is still running'),
+      run('cleanup', 'running', null),
+      run('cleanup', 'succeeded', 30),
+    ];
+
+    const report = summarizeOperations({ periodStart, periodEnd, runs, eventsByTopic: {}, peakConnectedClients: 0 });
+
+    expect(report.jobs.map((job) => [job.job, job.runs])).toEqual([
+      ['cleanup', { running: 1, succeeded: 2, failed: 1, skipped: 1, total: 5 }],
+      ['daily-report', { running: 0, succeeded: 1, failed: 0, skipped: 0, total: 1 }],
+    ]);
+  });
+
+  it('computes p50/p95/max over finished runs only, ignoring running and skipped runs', () => {
+    const runs = [
+      run('sync', 'succeeded', 400),
+      run('sync', 'failed', 100, 'boom'),
+      run('sync', 'skipped', 0, 'skipped'),
+      run('sync', 'running', 5000),
+      run('sync', 'succeeded', 300),
+      run('sync', 'succeeded', 200),
+      run('sync', 'skipped', 9000, 'skipped'),
+    ];
+
+    const [sync] = summarizeOperations({
+      periodStart,
+      periodEnd,
+      runs,
+      eventsByTopic: {},
+      peakConnectedClients: 0,
+    }).jobs;
+
+    // Finished durations sorted: [100, 200, 300, 400]; p50 rank ceil(2) = 2 -> 200; p95 rank ceil(3.8) = 4 -> 400.
+    expect(sync.durationMs).toEqual({ p50: 200, p95: 400, max: 400 });
+  });
+
+  it('takes the durations of ten finished runs in any order', () => {
+    const durations = [70, 10, 100, 40, 90, 20, 60, 30, 80, 50];
+    const runs = durations.map((ms) => run('sync', 'succeeded', ms));
+
+    const [sync] = summarizeOperations({
+      periodStart,
+      periodEnd,
+      runs,
+      eventsByTopic: {},
+      peakConnectedClients: 0,
+    }).jobs;
+
+    expect(sync.durationMs).toEqual({ p50: 50, p95: 100, max: 100 });
+  });
+
+  it('reports no duration statistics when no run of a job finished', () => {
+    const runs = [run('sync', 'running', null), run('sync', 'skipped', 0, 'skipped')];
+
+    const [sync] = summarizeOperations({
+      periodStart,
+      periodEnd,
+      runs,
+      eventsByTopic: {},
+      peakConnectedClients: 0,
+    }).jobs;
+
+    expect(sync.durationMs).toBeNull();
+    expect(sync.runs.total).toBe(2);
+  });
+
+  it('lists the failures of each job with run id, start and error', () => {
+    const ok = run('sync', 'succeeded', 5);
+    const first = run('sync', 'failed', 6, 'timeout');
+    const second = run('sync', 'failed', 7, 'connection refused');
+    const other = run('other', 'failed', 8, 'bad input');
+
+    const report = summarizeOperations({
+      periodStart,
+      periodEnd,
+      runs: [ok, first, second, other],
+      eventsByTopic: {},
+      peakConnectedClients: 0,
+    });
+
+    const sync = report.jobs.find((job) => job.job === 'sync');
+    const otherJob = report.jobs.find((job) => job.job === 'other');
+    expect(sync?.failures).toEqual([
+      { runId: first.id, startedAt: first.startedAt, error: 'timeout' },
+      { runId: second.id, startedAt: second.startedAt, error: 'connection refused' },
+    ]);
+    expect(otherJob?.failures).toEqual([{ runId: other.id, startedAt: other.startedAt, error: 'bad input' }]);
+  });
+
+  it('sorts jobs by name', () => {
+    const runs = [
+      run('zeta', 'succeeded', 1),
+      run('alpha', 'succeeded', 1),
+      run('mid', 'succeeded', 1),
+      run('alpha', 'failed', 1),
+    ];
+
+    const report = summarizeOperations({ periodStart, periodEnd, runs, eventsByTopic: {}, peakConnectedClients: 0 });
+
+    expect(report.jobs.map((job) => job.job)).toEqual(['alpha', 'mid', 'zeta']);
+  });
+
+  it('totals the events and keeps the counts by topic', () => {
+    const report = summarizeOperations({
+      periodStart,
+      periodEnd,
+      runs: [],
+      eventsByTopic: { jobs: 12, reports: 1, system: 3 },
+      peakConnectedClients: 0,
+    });
+
+    expect(report.events).toEqual({ total: 16, byTopic: { jobs: 12, reports: 1, system: 3 } });
+  });
+});
