@@ -7,7 +7,7 @@ import { EventsRepository } from '../database/events.repository.js';
 import { ReportsRepository } from '../database/reports.repository.js';
 import { RunsRepository, type Run } from '../database/runs.repository.js';
 import type { Database, RunStatus } from '../database/schema.js';
-import { createTestDatabase } from '../database/testing.js';
+import { createTestDatabase } from '../../test/support/database.js';
 import type { JobpulseEvent } from '../notifier/events.js';
 import { NotifierService } from '../notifier/notifier.service.js';
 import { CleanupJob } from './cleanup.job.js';

@@ -1,44 +1,16 @@
 import { Logger } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import { filter, firstValueFrom, type Subscription } from 'rxjs';
-import type { Clock } from '../common/clock.js';
+import { TestClock } from '../../test/support/clock.js';
+import { deferred, type Deferred } from '../../test/support/deferred.js';
 import { EventsRepository } from '../database/events.repository.js';
 import { RunsRepository, type Run } from '../database/runs.repository.js';
 import type { Database } from '../database/schema.js';
-import { createTestDatabase } from '../database/testing.js';
+import { createTestDatabase } from '../../test/support/database.js';
 import type { JobpulseEvent } from '../notifier/events.js';
 import { NotifierService } from '../notifier/notifier.service.js';
 import type { Job, JobContext } from './job.js';
 import { JobRunner, RunnerClosedError } from './job-runner.service.js';
-
-class TestClock implements Clock {
-  constructor(private current: Date) {}
-  now(): Date {
-    return new Date(this.current.getTime());
-  }
-  set(iso: string): void {
-    this.current = new Date(iso);
-  }
-  advance(ms: number): void {
-    this.current = new Date(this.current.getTime() + ms);
-  }
-}
-
-interface Deferred<T = void> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-  reject(error: unknown): void;
-}
-
-function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 /** Lets every queued promise callback run (the runner frees a job's slot a few callbacks after its last event). */
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -1,19 +1,12 @@
 import { Logger } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import { toArray, type Subscription } from 'rxjs';
-import type { Clock } from '../common/clock.js';
+import { TestClock } from '../../test/support/clock.js';
 import { EventsRepository } from '../database/events.repository.js';
 import type { Database } from '../database/schema.js';
-import { createTestDatabase } from '../database/testing.js';
+import { createTestDatabase } from '../../test/support/database.js';
 import { EVENT_TOPICS, type JobpulseEvent, type RunEventData } from './events.js';
 import { NotifierService } from './notifier.service.js';
-
-class TestClock implements Clock {
-  constructor(public current: Date) {}
-  now(): Date {
-    return new Date(this.current.getTime());
-  }
-}
 
 function runData(runId: string): RunEventData {
   return {

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { EventsRepository } from '../database/events.repository.js';
 import { RunsRepository, type Run } from '../database/runs.repository.js';
 import type { Database, RunStatus } from '../database/schema.js';
-import { createTestDatabase } from '../database/testing.js';
+import { createTestDatabase } from '../../test/support/database.js';
 import { ClientPresence } from '../notifier/client-presence.service.js';
 import { OperationsReportGenerator } from './operations-report.generator.js';
 import type { OperationsReport } from './operations-report.js';

@@ -59,6 +59,9 @@ describe('summarizeOperations', () => {
 
   const periodStart = new Date('2025-01-01T07:00:00.000Z');
   const periodEnd = new Date('2025-01-02T07:00:00.000Z');
+  /** The job summaries of `runs`, with no events and no clients. */
+  const jobsOf = (runs: Run[]) =>
+    summarizeOperations({ periodStart, periodEnd, runs, eventsByTopic: {}, peakConnectedClients: 0 }).jobs;
 
   it('reports the period as ISO strings and passes the peak of connected clients through', () => {
     const report = summarizeOperations({
@@ -104,13 +107,7 @@ describe('summarizeOperations', () => {
       run('sync', 'skipped', 9000, 'skipped'),
     ];
 
-    const [sync] = summarizeOperations({
-      periodStart,
-      periodEnd,
-      runs,
-      eventsByTopic: {},
-      peakConnectedClients: 0,
-    }).jobs;
+    const [sync] = jobsOf(runs);
 
     // Finished durations sorted: [100, 200, 300, 400]; p50 rank ceil(2) = 2 -> 200; p95 rank ceil(3.8) = 4 -> 400.
     expect(sync.durationMs).toEqual({ p50: 200, p95: 400, max: 400 });
@@ -120,13 +117,7 @@ describe('summarizeOperations', () => {
     const durations = [70, 10, 100, 40, 90, 20, 60, 30, 80, 50];
     const runs = durations.map((ms) => run('sync', 'succeeded', ms));
 
-    const [sync] = summarizeOperations({
-      periodStart,
-      periodEnd,
-      runs,
-      eventsByTopic: {},
-      peakConnectedClients: 0,
-    }).jobs;
+    const [sync] = jobsOf(runs);
 
     expect(sync.durationMs).toEqual({ p50: 50, p95: 100, max: 100 });
   });
@@ -134,13 +125,7 @@ describe('summarizeOperations', () => {
   it('reports no duration statistics when no run of a job finished', () => {
     const runs = [run('sync', 'running', null), run('sync', 'skipped', 0, 'skipped')];
 
-    const [sync] = summarizeOperations({
-      periodStart,
-      periodEnd,
-      runs,
-      eventsByTopic: {},
-      peakConnectedClients: 0,
-    }).jobs;
+    const [sync] = jobsOf(runs);
 
     expect(sync.durationMs).toBeNull();
     expect(sync.runs.total).toBe(2);

@@ -1,31 +1,18 @@
 import { Logger, NotFoundException } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import type { Subscription } from 'rxjs';
-import type { Clock } from '../common/clock.js';
+import { TestClock } from '../../test/support/clock.js';
 import { EventsRepository } from '../database/events.repository.js';
 import { ReportsRepository } from '../database/reports.repository.js';
 import { RunsRepository } from '../database/runs.repository.js';
 import type { Database } from '../database/schema.js';
-import { createTestDatabase } from '../database/testing.js';
+import { createTestDatabase } from '../../test/support/database.js';
 import { ClientPresence } from '../notifier/client-presence.service.js';
 import type { JobpulseEvent } from '../notifier/events.js';
 import { NotifierService } from '../notifier/notifier.service.js';
 import { OperationsReportGenerator } from './operations-report.generator.js';
 import type { GeneratedReport, IReportGenerator, ReportRequest } from './report-generator.js';
 import { ReportsService } from './reports.service.js';
-
-class TestClock implements Clock {
-  constructor(private current: Date) {}
-  now(): Date {
-    return new Date(this.current.getTime());
-  }
-  set(iso: string): void {
-    this.current = new Date(iso);
-  }
-  advance(ms: number): void {
-    this.current = new Date(this.current.getTime() + ms);
-  }
-}
 
 /** Records every request and answers with a document naming the request's period. */
 class RecordingGenerator implements IReportGenerator {
