@@ -10,7 +10,7 @@ export default tseslint.config(
   {
     languageOptions: {
       globals: { ...globals.node, ...globals.jest },
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'test/fixtures/*.mjs'] } },
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'test/fixtures/*.mjs', 'bench/*.mjs'] } },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -29,5 +29,7 @@ export default tseslint.config(
       '@typescript-eslint/unbound-method': 'off',
     },
   },
+  // Plain JavaScript entry points (benchmarks, process fixtures, configs) have no types to check against.
+  { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   prettier,
 );

@@ -11,6 +11,7 @@ import { io } from 'socket.io-client';
 import { createApp } from '../dist/app.js';
 import { loadEnv } from '../dist/config/env.js';
 import { NotifierService } from '../dist/notifier/notifier.service.js';
+import { percentile } from '../dist/reports/operations-report.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 500);
 const CLIENT_COUNTS = (process.env.BENCH_CLIENTS ?? '1,10,100').split(',').map(Number);
@@ -27,9 +28,6 @@ const app = await createApp({ env });
 await app.listen(0, '127.0.0.1');
 const url = `http://127.0.0.1:${app.getHttpServer().address().port}`;
 const notifier = app.get(NotifierService);
-
-const percentile = (sorted, p) =>
-  sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1];
 
 async function connect(count) {
   const clients = [];
