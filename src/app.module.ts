@@ -8,14 +8,18 @@ import { GatewayModule } from './gateway/gateway.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { NotifierModule } from './notifier/notifier.module.js';
+import type { Job } from './jobs/job.js';
 import type { IReportGenerator } from './reports/report-generator.js';
 import { ReportsModule } from './reports/reports.module.js';
+import { SchedulesModule } from './schedules/schedules.module.js';
 
 export interface AppOptions {
   env: Env;
   clock?: Clock;
   /** Replaces the default daily operations report generator. */
   reportGenerator?: Type<IReportGenerator>;
+  /** Jobs of your own, scheduled and run like the built-in ones. */
+  jobs?: Type<Job>[];
 }
 
 @Module({})
@@ -29,7 +33,8 @@ export class AppModule {
         NotifierModule,
         ScheduleModule.forRoot(),
         ReportsModule.forRoot({ generator: options.reportGenerator }),
-        JobsModule,
+        SchedulesModule,
+        JobsModule.forRoot({ jobs: options.jobs }),
         GatewayModule,
         HealthModule,
       ],

@@ -74,7 +74,11 @@ describe('the service as a process', () => {
   it.each([
     ['PORT', { PORT: 'eighty' }, 'PORT'],
     ['JOBS_TIME_ZONE', { JOBS_TIME_ZONE: 'Mars/Olympus' }, 'JOBS_TIME_ZONE must be an IANA time zone'],
-    ['DAILY_REPORT_CRON', { DAILY_REPORT_CRON: '0 0 7 * *  ? 2020-2030' }, 'DAILY_REPORT_CRON'],
+    [
+      'DAILY_REPORT_CRON',
+      { DAILY_REPORT_CRON: '0 0 7 ? * 6#6' },
+      'DAILY_REPORT_CRON is not a valid cron expression: Quartz day-of-week field',
+    ],
   ])('refuses to start with a bad %s and names it', async (_name, env, message) => {
     const { code, output } = await runToExit(MAIN, env, dir);
     expect(code).toBe(1);

@@ -26,8 +26,8 @@ describe('loadEnv', () => {
       CORS_ORIGINS: '*',
       LOG_LEVEL: 'log',
       DATABASE_URL: 'sqlite:./data/jobpulse.db',
-      DAILY_REPORT_CRON: '0 0 7 * * ?',
-      CLEANUP_CRON: '0 0 * * * ?',
+      DAILY_REPORT_CRON: undefined,
+      CLEANUP_CRON: undefined,
       JOBS_TIME_ZONE: 'UTC',
       RUN_RETENTION_DAYS: 30,
       REPORT_RETENTION_DAYS: 90,
@@ -116,9 +116,19 @@ describe('loadEnv', () => {
     expect(error.message).toContain(value);
   });
 
-  it('explains what a bad cron expression should look like', () => {
-    const error = validationErrorOf({ DAILY_REPORT_CRON: 'garbage' });
-    expect(error.message).toContain('DAILY_REPORT_CRON must be a cron expression');
+  it('explains what is wrong with a cron expression, naming the field and token', () => {
+    expect(validationErrorOf({ DAILY_REPORT_CRON: 'garbage' }).message).toContain(
+      'DAILY_REPORT_CRON is not a valid cron expression: "garbage" has 1 fields',
+    );
+    expect(validationErrorOf({ CLEANUP_CRON: '0 0 * ? * 9' }).message).toContain(
+      'CLEANUP_CRON is not a valid cron expression: Quartz day-of-week field "9": day-of-week value 9 is out of range 1–7',
+    );
+  });
+
+  it('accepts Quartz and @nestjs/schedule expressions', () => {
+    const env = loadEnv({ DAILY_REPORT_CRON: '0 15 10 ? * 6L 2030', CLEANUP_CRON: '*/10 * * * *' });
+    expect(env.DAILY_REPORT_CRON).toBe('0 15 10 ? * 6L 2030');
+    expect(env.CLEANUP_CRON).toBe('*/10 * * * *');
   });
 
   it('names every bad variable in one error', () => {

@@ -3,18 +3,17 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsOptional,
   IsString,
   IsTimeZone,
   Matches,
   Max,
   Min,
   MinLength,
-  registerDecorator,
   validateSync,
   ValidationError,
 } from 'class-validator';
-import { assertValidCron } from '../jobs/cron-expression.js';
-import { DEFAULT_CLEANUP_CRON, DEFAULT_DAILY_REPORT_CRON } from '../jobs/job.js';
+import { IsCronExpression } from '../schedules/is-cron-expression.validator.js';
 
 /** Node cuts longer timers to 1 ms. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -23,33 +22,6 @@ const MAX_RETENTION_DAYS = 3650;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
-
-function IsCronExpression(): PropertyDecorator {
-  return (target, propertyName) =>
-    registerDecorator({
-      name: 'isCronExpression',
-      target: target.constructor,
-      propertyName: propertyName as string,
-      validator: {
-        validate: (value: unknown) => {
-          try {
-            assertValidCron(String(value));
-            return true;
-          } catch {
-            return false;
-          }
-        },
-        defaultMessage: (args) => {
-          try {
-            assertValidCron(String(args?.value));
-            return '';
-          } catch (error) {
-            return `${args?.property} must be a cron expression (Quartz "0 0 7 * * ?" or "0 7 * * *"): ${(error as Error).message}`;
-          }
-        },
-      },
-    });
-}
 
 const toBoolean = ({ value }: { value: unknown }) =>
   value === true || value === 'true' || value === '1'
@@ -80,11 +52,15 @@ export class Env {
   @Matches(/^sqlite:.+/, { message: 'DATABASE_URL must be a sqlite: URL such as sqlite:./data/jobpulse.db' })
   DATABASE_URL = 'sqlite:./data/jobpulse.db';
 
+  /** Replaces the schedule `daily-report` declares (`0 0 7 * * ?`). */
+  @IsOptional()
   @IsCronExpression()
-  DAILY_REPORT_CRON = DEFAULT_DAILY_REPORT_CRON;
+  DAILY_REPORT_CRON?: string;
 
+  /** Replaces the schedule `cleanup` declares (`0 0 * * * ?`). */
+  @IsOptional()
   @IsCronExpression()
-  CLEANUP_CRON = DEFAULT_CLEANUP_CRON;
+  CLEANUP_CRON?: string;
 
   @IsTimeZone({ message: 'JOBS_TIME_ZONE must be an IANA time zone such as UTC or Europe/Berlin' })
   JOBS_TIME_ZONE = 'UTC';

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import type { Kysely } from 'kysely';
 import type { Subscription } from 'rxjs';
 import type { Clock } from '../common/clock.js';
@@ -13,6 +14,7 @@ import { NotifierService } from '../notifier/notifier.service.js';
 import { CleanupJob } from './cleanup.job.js';
 import type { JobContext } from './job.js';
 import { JobRunner } from './job-runner.service.js';
+import { JobScheduler } from './job-scheduler.service.js';
 
 const NOW = '2025-06-15T12:00:00.000Z';
 // Retention below: runs 10 days, reports 20 days, events 6 hours.
@@ -43,7 +45,15 @@ describe('CleanupJob', () => {
     notifier = new NotifierService(events, fixedClock);
     runner = new JobRunner(runs, notifier, fixedClock);
     const env = loadEnv({ RUN_RETENTION_DAYS: '10', REPORT_RETENTION_DAYS: '20', EVENT_RETENTION_HOURS: '6' });
-    job = new CleanupJob(runner, runs, reports, events, notifier, env, fixedClock);
+    job = new CleanupJob(
+      new JobScheduler(new SchedulerRegistry(), runner, fixedClock),
+      runs,
+      reports,
+      events,
+      notifier,
+      env,
+      fixedClock,
+    );
     published = [];
     subscription = notifier.events$.subscribe((event) => published.push(event));
   });
@@ -175,7 +185,15 @@ describe('CleanupJob', () => {
   });
 
   it('uses the default retention of 30 days, 90 days and 24 hours', async () => {
-    const defaults = new CleanupJob(runner, runs, reports, events, notifier, loadEnv({}), fixedClock);
+    const defaults = new CleanupJob(
+      new JobScheduler(new SchedulerRegistry(), runner, fixedClock),
+      runs,
+      reports,
+      events,
+      notifier,
+      loadEnv({}),
+      fixedClock,
+    );
 
     await defaults.run(context());
 
@@ -185,30 +203,6 @@ describe('CleanupJob', () => {
         reports: '2025-03-17T12:00:00.000Z',
         events: '2025-06-14T12:00:00.000Z',
       },
-    });
-  });
-
-  it('runs as a scheduled job through the runner', async () => {
-    await seed();
-    const completed = new Promise<Extract<JobpulseEvent, { type: 'job.succeeded' | 'job.failed' }>>((resolve) => {
-      const watcher = notifier.events$.subscribe((event) => {
-        if (event.type === 'job.succeeded' || event.type === 'job.failed') {
-          watcher.unsubscribe();
-          resolve(event);
-        }
-      });
-    });
-
-    await job.onSchedule();
-    const outcome = await completed;
-
-    expect(outcome.type).toBe('job.succeeded');
-    const cleanupEvent = published.find((event) => event.type === 'cleanup.completed');
-    expect(cleanupEvent?.data).toMatchObject({ runId: outcome.data.runId, removed: { runs: 3, reports: 2 } });
-    expect(await runs.findById(outcome.data.runId)).toMatchObject({
-      job: 'cleanup',
-      trigger: 'schedule',
-      status: 'succeeded',
     });
   });
 });

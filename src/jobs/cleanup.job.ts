@@ -1,14 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Cron } from '@nestjs/schedule';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { Env } from '../config/env.js';
 import { EventsRepository } from '../database/events.repository.js';
 import { ReportsRepository } from '../database/reports.repository.js';
 import { RunsRepository } from '../database/runs.repository.js';
 import { NotifierService } from '../notifier/notifier.service.js';
-import { toCronLibExpression } from './cron-expression.js';
 import { DEFAULT_CLEANUP_CRON, type Job, type JobContext } from './job.js';
-import { JobRunner } from './job-runner.service.js';
+import { JobScheduler } from './job-scheduler.service.js';
+import { Scheduled } from './scheduled.decorator.js';
 import { retentionCutoffs } from './retention.js';
 
 export const CLEANUP_JOB = 'cleanup';
@@ -19,7 +18,7 @@ export class CleanupJob implements Job {
   readonly name = CLEANUP_JOB;
 
   constructor(
-    private readonly runner: JobRunner,
+    private readonly scheduler: JobScheduler,
     private readonly runs: RunsRepository,
     private readonly reports: ReportsRepository,
     private readonly events: EventsRepository,
@@ -28,10 +27,9 @@ export class CleanupJob implements Job {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  // The configured CLEANUP_CRON and JOBS_TIME_ZONE replace this default at bootstrap (JobsService).
-  @Cron(toCronLibExpression(DEFAULT_CLEANUP_CRON), { name: CLEANUP_JOB, timeZone: 'UTC' })
+  @Scheduled(CLEANUP_JOB, DEFAULT_CLEANUP_CRON)
   onSchedule(): Promise<void> {
-    return this.runner.tick(this);
+    return this.scheduler.fire(this);
   }
 
   async run({ runId }: JobContext): Promise<void> {

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { Cron } from '@nestjs/schedule';
 import { ReportsService } from '../reports/reports.service.js';
-import { toCronLibExpression } from './cron-expression.js';
 import { DEFAULT_DAILY_REPORT_CRON, type Job, type JobContext } from './job.js';
-import { JobRunner } from './job-runner.service.js';
+import { JobScheduler } from './job-scheduler.service.js';
+import { Scheduled } from './scheduled.decorator.js';
 
 export const DAILY_REPORT_JOB = 'daily-report';
 
@@ -13,14 +12,13 @@ export class DailyReportJob implements Job {
   readonly name = DAILY_REPORT_JOB;
 
   constructor(
-    private readonly runner: JobRunner,
+    private readonly scheduler: JobScheduler,
     private readonly reports: ReportsService,
   ) {}
 
-  // The configured DAILY_REPORT_CRON and JOBS_TIME_ZONE replace this default at bootstrap (JobsService).
-  @Cron(toCronLibExpression(DEFAULT_DAILY_REPORT_CRON), { name: DAILY_REPORT_JOB, timeZone: 'UTC' })
+  @Scheduled(DAILY_REPORT_JOB, DEFAULT_DAILY_REPORT_CRON)
   onSchedule(): Promise<void> {
-    return this.runner.tick(this);
+    return this.scheduler.fire(this);
   }
 
   async run({ runId, signal, progress }: JobContext): Promise<void> {

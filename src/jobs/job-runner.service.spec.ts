@@ -9,14 +9,14 @@ import type { Database } from '../database/schema.js';
 import { createTestDatabase } from '../../test/support/database.js';
 import type { JobpulseEvent } from '../notifier/events.js';
 import { NotifierService } from '../notifier/notifier.service.js';
-import type { Job, JobContext } from './job.js';
+import type { JobContext, RunnableJob } from './job.js';
 import { JobRunner, RunnerClosedError } from './job-runner.service.js';
 
 /** Lets every queued promise callback run (the runner frees a job's slot a few callbacks after its last event). */
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A job whose runs are controlled by the test: each run calls `body` and is recorded with its context. */
-class FakeJob implements Job {
+class FakeJob implements RunnableJob {
   readonly contexts: JobContext[] = [];
   /** Resolved with the context when a run has entered `run`. */
   entered = deferred<JobContext>();
@@ -225,7 +225,7 @@ describe('JobRunner', () => {
     });
 
     it('contains an exception thrown synchronously by run()', async () => {
-      const job: Job = {
+      const job: RunnableJob = {
         name: 'sync',
         run: () => {
           throw new Error('thrown before any await');
@@ -451,11 +451,11 @@ describe('JobRunner', () => {
   });
 
   describe('tick', () => {
-    it('records a schedule run with scheduledFor truncated to the second', async () => {
+    it('records a schedule run for the fire time it is given, started at the current time', async () => {
       const job = new FakeJob('sync');
       clock.set('2025-01-01T07:00:00.042Z');
 
-      await expect(runner.tick(job)).resolves.toBeUndefined();
+      await expect(runner.tick(job, new Date('2025-01-01T07:00:00.000Z'))).resolves.toBeUndefined();
       const context = await job.entered.promise;
       await finished(context.runId);
 
@@ -468,21 +468,11 @@ describe('JobRunner', () => {
       });
     });
 
-    it('truncates an explicit fire time to its second', async () => {
-      const job = new FakeJob('sync');
-
-      await runner.tick(job, new Date('2025-01-01T06:59:59.999Z'));
-      const context = await job.entered.promise;
-      await finished(context.runId);
-
-      expect((await record(context.runId))?.scheduledFor).toBe('2025-01-01T06:59:59.000Z');
-    });
-
     it('records a skipped schedule run when the job is still running', async () => {
       const { job, release } = controlledJob();
       const first = await runner.start(job, 'manual');
 
-      await expect(runner.tick(job)).resolves.toBeUndefined();
+      await expect(runner.tick(job, new Date(T0))).resolves.toBeUndefined();
 
       const skipped = published.find((event) => event.type === 'job.skipped');
       expect(skipped?.data).toMatchObject({ trigger: 'schedule', status: 'skipped', scheduledFor: T0 });
@@ -494,7 +484,7 @@ describe('JobRunner', () => {
       const job = new FakeJob('sync');
       await runner.drain(1000);
 
-      await expect(runner.tick(job)).resolves.toBeUndefined();
+      await expect(runner.tick(job, new Date(T0))).resolves.toBeUndefined();
 
       expect(job.contexts).toHaveLength(0);
       expect(await runs.listByJob('sync', { limit: 10 })).toEqual([]);
@@ -504,7 +494,7 @@ describe('JobRunner', () => {
       const job = new FakeJob('sync');
       await destroyDatabase();
 
-      await expect(runner.tick(job)).resolves.toBeUndefined();
+      await expect(runner.tick(job, new Date(T0))).resolves.toBeUndefined();
       expect(job.contexts).toHaveLength(0);
     });
   });

@@ -6,7 +6,7 @@ import { RunsRepository, type Run } from '../database/runs.repository.js';
 import type { RunTrigger } from '../database/schema.js';
 import type { EventType, RunEventData } from '../notifier/events.js';
 import { NotifierService } from '../notifier/notifier.service.js';
-import type { Job, JobContext } from './job.js';
+import type { JobContext, RunnableJob } from './job.js';
 
 export type RunStart = { accepted: true; run: Run } | { accepted: false; run: Run; runningRunId: string };
 
@@ -50,7 +50,7 @@ export class JobRunner {
    * Records the run and starts it in the background, or records a `skipped`
    * run when the job is still running. Resolves once the record is written.
    */
-  async start(job: Job, trigger: RunTrigger, scheduledFor?: Date): Promise<RunStart> {
+  async start(job: RunnableJob, trigger: RunTrigger, scheduledFor?: Date): Promise<RunStart> {
     if (this.closed) throw new RunnerClosedError();
     const now = this.clock.now();
     const run: Run = {
@@ -91,9 +91,7 @@ export class JobRunner {
   }
 
   /** A scheduled tick: like `start`, but nothing escapes, since there is no caller to tell. */
-  async tick(job: Job, firedAt: Date = this.clock.now()): Promise<void> {
-    // A tick fires a few milliseconds after its second; the second is the fire time it was for.
-    const scheduledFor = new Date(Math.floor(firedAt.getTime() / 1000) * 1000);
+  async tick(job: RunnableJob, scheduledFor: Date): Promise<void> {
     try {
       await this.start(job, 'schedule', scheduledFor);
     } catch (error) {
@@ -137,7 +135,7 @@ export class JobRunner {
     return { accepted: false, run: skipped, runningRunId };
   }
 
-  private async execute(job: Job, run: Run, controller: AbortController): Promise<void> {
+  private async execute(job: RunnableJob, run: Run, controller: AbortController): Promise<void> {
     const { id: runId, trigger } = run;
     this.logger.log({ msg: 'run started', job: job.name, runId, trigger });
     await this.publish('job.started', run);

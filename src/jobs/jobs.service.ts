@@ -8,22 +8,27 @@ import {
   OnApplicationBootstrap,
   ServiceUnavailableException,
 } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
-import { CronTime } from 'cron';
 import { Env } from '../config/env.js';
 import { RunsRepository, type Page, type Run } from '../database/runs.repository.js';
 import type { RunTrigger } from '../database/schema.js';
-import { toCronLibExpression } from './cron-expression.js';
+import { CronSchedule } from '../schedules/cron-schedule.js';
 import { CLEANUP_JOB } from './cleanup.job.js';
 import { DAILY_REPORT_JOB } from './daily-report.job.js';
 import { JOBS, type Job } from './job.js';
 import { JobRunner, RunnerClosedError } from './job-runner.service.js';
+import { JobScheduler } from './job-scheduler.service.js';
+import { declaredSchedule, type JobSchedule } from './scheduled.decorator.js';
+
+/** How many upcoming fire times `GET /api/jobs` lists per job. */
+const UPCOMING_RUNS = 5;
 
 export interface JobView {
   name: string;
   cron: string;
   timeZone: string;
   nextRunAt: string | null;
+  /** The next fire times, from the same evaluator as the timers and the preview route. */
+  nextRunsAt: string[];
   running: boolean;
   lastRun: Run | null;
 }
@@ -32,37 +37,50 @@ export interface JobView {
 @Injectable()
 export class JobsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(JobsService.name);
-  private readonly schedules: Record<string, string>;
+  private readonly schedules = new Map<string, JobSchedule>();
 
   constructor(
     @Inject(JOBS) private readonly jobs: Job[],
     private readonly runner: JobRunner,
+    private readonly scheduler: JobScheduler,
     private readonly runs: RunsRepository,
-    private readonly registry: SchedulerRegistry,
     private readonly env: Env,
   ) {
-    this.schedules = { [DAILY_REPORT_JOB]: env.DAILY_REPORT_CRON, [CLEANUP_JOB]: env.CLEANUP_CRON };
+    const overrides: Record<string, string | undefined> = {
+      [DAILY_REPORT_JOB]: env.DAILY_REPORT_CRON,
+      [CLEANUP_JOB]: env.CLEANUP_CRON,
+    };
+    for (const job of jobs) {
+      if (this.schedules.has(job.name)) throw new Error(`two jobs are named "${job.name}"`);
+      const declared = declaredSchedule(job);
+      this.schedules.set(job.name, { ...declared, cron: overrides[job.name] ?? declared.cron });
+    }
   }
 
-  /**
-   * `@nestjs/schedule` (a global module, so bootstrapped first) has mounted each
-   * `@Cron` with its default; here every job gets its configured schedule.
-   */
+  /** Every schedule is checked before any timer starts, so a bad one stops start-up with its job named. */
   onApplicationBootstrap(): void {
-    const names = new Set<string>();
-    for (const job of this.jobs) {
-      if (names.has(job.name)) throw new Error(`two jobs are named "${job.name}"`);
-      names.add(job.name);
-      const cron = this.schedules[job.name];
-      if (cron === undefined) throw new Error(`job "${job.name}" has no schedule`);
-      this.registry.getCronJob(job.name).setTime(new CronTime(toCronLibExpression(cron), this.env.JOBS_TIME_ZONE));
-      this.logger.log({ msg: 'job scheduled', job: job.name, cron, timeZone: this.env.JOBS_TIME_ZONE });
-    }
+    const parsed = this.jobs.map((job) => {
+      const { cron } = this.scheduleOf(job);
+      try {
+        return CronSchedule.parse(cron, this.env.JOBS_TIME_ZONE);
+      } catch (error) {
+        throw new Error(`job "${job.name}" has an invalid schedule: ${(error as Error).message}`, { cause: error });
+      }
+    });
+    this.jobs.forEach((job, index) => {
+      this.scheduler.start(job, parsed[index]);
+      this.logger.log({
+        msg: 'job scheduled',
+        job: job.name,
+        cron: parsed[index].expression,
+        timeZone: this.env.JOBS_TIME_ZONE,
+      });
+    });
   }
 
   /** Stops the timers, then lets running jobs finish (Quartz's WaitForJobsToComplete). */
   async beforeApplicationShutdown(): Promise<void> {
-    for (const job of this.jobs) await this.registry.getCronJob(job.name).stop();
+    await this.scheduler.stop();
     await this.runner.drain(this.env.SHUTDOWN_TIMEOUT_MS);
   }
 
@@ -104,14 +122,18 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
     return job;
   }
 
+  private scheduleOf(job: Job): JobSchedule {
+    return this.schedules.get(job.name)!;
+  }
+
   private async view(job: Job): Promise<JobView> {
-    const cronJob = this.registry.getCronJob(job.name);
-    const next = cronJob.isActive ? cronJob.nextDate().toJSDate() : null;
+    const upcoming = this.scheduler.nextRuns(job.name, UPCOMING_RUNS).map((instant) => instant.toISOString());
     return {
       name: job.name,
-      cron: this.schedules[job.name],
+      cron: this.scheduleOf(job).cron,
       timeZone: this.env.JOBS_TIME_ZONE,
-      nextRunAt: next ? next.toISOString() : null,
+      nextRunAt: upcoming[0] ?? null,
+      nextRunsAt: upcoming,
       running: this.runner.runningRunId(job.name) !== undefined,
       lastRun: (await this.runs.latestByJob(job.name)) ?? null,
     };

@@ -31,10 +31,13 @@ export async function spawnServer(entry: string, env: Record<string, string>, cw
   return { child, url: `http://127.0.0.1:${port}`, output, exited };
 }
 
-/** Runs an entry point to its end, e.g. one that must refuse to start. */
+/** Runs an entry point to its end, e.g. one that must refuse to start; killed if it is still running after 15 s. */
 export async function runToExit(entry: string, env: Record<string, string>, cwd: string) {
-  const { output, exited } = run(entry, env, cwd);
-  return { code: await exited, output: output() };
+  const { child, output, exited } = run(entry, env, cwd);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
+  const code = await exited;
+  clearTimeout(timer);
+  return { code, output: output() };
 }
 
 function run(entry: string, env: Record<string, string>, cwd: string) {

@@ -1,0 +1,78 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { CronTime } from 'cron';
+import { CLOCK, type Clock } from '../common/clock.js';
+import type { CronSchedule } from '../schedules/cron-schedule.js';
+import type { Job } from './job.js';
+import { JobRunner } from './job-runner.service.js';
+
+interface Timer {
+  job: Job;
+  schedule: CronSchedule;
+  /** The fire time the timer is set for; null when the schedule has none left. */
+  fireAt: Date | null;
+}
+
+/**
+ * Fires each job at the times its `CronSchedule` computes, through the timer
+ * `@Scheduled` registered in `@nestjs/schedule`'s registry: the timer is set
+ * for one fire time, and set again for the next one each time it fires.
+ */
+@Injectable()
+export class JobScheduler {
+  private readonly logger = new Logger(JobScheduler.name);
+  private readonly timers = new Map<string, Timer>();
+
+  constructor(
+    private readonly registry: SchedulerRegistry,
+    private readonly runner: JobRunner,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  start(job: Job, schedule: CronSchedule): void {
+    const timer: Timer = { job, schedule, fireAt: null };
+    this.timers.set(job.name, timer);
+    this.setTimer(timer, this.clock.now());
+  }
+
+  /** Called by a job's `@Scheduled` method when its timer fires. */
+  async fire(job: Job): Promise<void> {
+    const timer = this.timers.get(job.name);
+    if (!timer?.fireAt) return;
+    const scheduledFor = timer.fireAt;
+    // A timer that fires late still counts for its fire time; the fire times it
+    // slept through are not made up, as Quartz's smart misfire policy does.
+    const now = this.clock.now();
+    this.setTimer(timer, now > scheduledFor ? now : scheduledFor);
+    await this.runner.tick(job, scheduledFor);
+  }
+
+  /** The next `count` fire times after now; empty when the schedule has none left. */
+  nextRuns(jobName: string, count: number): Date[] {
+    const timer = this.timers.get(jobName);
+    return timer ? timer.schedule.nextRuns(count, this.clock.now()) : [];
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.timers.values()) {
+      timer.fireAt = null;
+      await this.registry.getCronJob(timer.job.name).stop();
+    }
+  }
+
+  private setTimer(timer: Timer, after: Date): void {
+    const cronJob = this.registry.getCronJob(timer.job.name);
+    timer.fireAt = timer.schedule.nextAfter(after);
+    if (!timer.fireAt) {
+      void cronJob.stop();
+      this.logger.log({
+        msg: 'schedule has no further fire times',
+        job: timer.job.name,
+        cron: timer.schedule.expression,
+      });
+      return;
+    }
+    cronJob.setTime(new CronTime(timer.fireAt));
+    cronJob.start();
+  }
+}

@@ -1,0 +1,302 @@
+import { Cron, type CronOptions } from 'croner';
+
+export class CronScheduleError extends Error {}
+
+interface FieldSpec {
+  name: string;
+  min: number;
+  max: number;
+  names?: string[];
+}
+
+const MONTH_NAMES = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+const DAY_NAMES = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+
+/** Quartz's fields and value ranges (weekdays 1 = Sunday … 7 = Saturday; years as Quartz accepts them). */
+const QUARTZ_FIELDS: FieldSpec[] = [
+  { name: 'second', min: 0, max: 59 },
+  { name: 'minute', min: 0, max: 59 },
+  { name: 'hour', min: 0, max: 23 },
+  { name: 'day-of-month', min: 1, max: 31 },
+  { name: 'month', min: 1, max: 12, names: MONTH_NAMES },
+  { name: 'day-of-week', min: 1, max: 7, names: DAY_NAMES },
+  { name: 'year', min: 1970, max: 2199 },
+];
+const [, , , DAY_OF_MONTH, , DAY_OF_WEEK] = QUARTZ_FIELDS;
+
+/**
+ * When a cron expression fires, in one time zone: the one evaluator behind
+ * every fire time jobpulse computes (timers, `nextRunAt`, the preview route).
+ *
+ * An expression of 6 or 7 fields containing `?` is Quartz syntax and keeps
+ * Quartz's meaning (weekdays 1 = Sunday … 7 = Saturday, `L`, `L-n`, `W`, `LW`,
+ * `nL`, `n#k`, years), checked against Quartz's rules so that a mistake is
+ * reported with its field and token. Anything else keeps `@nestjs/schedule`'s
+ * meaning: 5 fields, or 6 with seconds, 0 or 7 = Sunday.
+ */
+export class CronSchedule {
+  private constructor(
+    readonly expression: string,
+    readonly timeZone: string,
+    readonly quartz: boolean,
+    private readonly cron: Cron,
+    /** Quartz's `L-n`: croner proposes the days it can fall on, and only the right one of each month is kept. */
+    private readonly daysBeforeLast: number,
+  ) {}
+
+  static parse(expression: string, timeZone = 'UTC'): CronSchedule {
+    assertTimeZone(timeZone);
+    const fields = expression.trim().split(/\s+/);
+    if (fields.some((field) => field.includes('?'))) return CronSchedule.parseQuartz(expression, fields, timeZone);
+    if (fields.length < 5 || fields.length > 6) {
+      throw new CronScheduleError(
+        `"${expression}" has ${fields.length} fields: use 5 (minute hour day-of-month month day-of-week), 6 with seconds first, or Quartz syntax with "?"`,
+      );
+    }
+    return new CronSchedule(
+      expression,
+      timeZone,
+      false,
+      build(expression, fields.join(' '), { timezone: timeZone }),
+      0,
+    );
+  }
+
+  private static parseQuartz(expression: string, fields: string[], timeZone: string): CronSchedule {
+    if (fields.length < 6 || fields.length > 7) {
+      throw new CronScheduleError(
+        `Quartz expression "${expression}" must have 6 or 7 fields (second minute hour day-of-month month day-of-week [year]), found ${fields.length}`,
+      );
+    }
+    fields.forEach((field, index) => checkQuartzField(field, QUARTZ_FIELDS[index]));
+    const [dayOfMonth, dayOfWeek] = [fields[3], fields[5]];
+    if (dayOfMonth === '?' && dayOfWeek === '?') {
+      throw new CronScheduleError('Quartz allows "?" in only one of day-of-month and day-of-week, not both');
+    }
+    if (dayOfMonth !== '?' && dayOfWeek !== '?') {
+      throw new CronScheduleError(
+        `Quartz needs "?" in day-of-month or day-of-week: "${dayOfMonth}" and "${dayOfWeek}" cannot both be given`,
+      );
+    }
+    const lastOffset = /^L-(\d+)$/i.exec(dayOfMonth);
+    const daysBeforeLast = lastOffset ? Number(lastOffset[1]) : 0;
+    const translated = fields.map((field, index) => {
+      if (field === '?') return '*';
+      if (index === 3 && lastOffset) return daysBeforeLast === 0 ? 'L' : possibleDaysBeforeLast(daysBeforeLast);
+      if (index === 5) return toCronerWeekdays(field);
+      return unwrapRanges(field, QUARTZ_FIELDS[index]);
+    });
+    const cron = build(expression, translated.join(' '), {
+      timezone: timeZone,
+      alternativeWeekdays: true,
+      // One day field is always "?", so AND makes the other one the only constraint.
+      domAndDow: true,
+      // Quartz's "0/5" (from 0, every 5) is what croner calls a sloppy range.
+      sloppyRanges: true,
+    });
+    return new CronSchedule(expression, timeZone, true, cron, daysBeforeLast);
+  }
+
+  /** The first fire time strictly after `instant`, or null when there is none (a year in the past). */
+  nextAfter(instant: Date): Date | null {
+    return this.nextRuns(1, instant)[0] ?? null;
+  }
+
+  /** Up to `count` fire times strictly after `instant`, in order. */
+  nextRuns(count: number, instant: Date): Date[] {
+    const runs: Date[] = [];
+    let cursor = instant;
+    while (runs.length < count) {
+      const [next] = this.cron.nextRuns(1, cursor);
+      if (!next) break;
+      const skipMs = this.msToSkip(next);
+      if (skipMs === 0) runs.push(next);
+      cursor = new Date(next.getTime() + skipMs);
+    }
+    return runs;
+  }
+
+  /**
+   * 0 when `candidate` is a fire time. A candidate of `L-n` on the wrong day
+   * of its month is skipped with the rest of that day, an hour at a time so
+   * that no jump crosses local midnight.
+   */
+  private msToSkip(candidate: Date): number {
+    if (this.daysBeforeLast === 0) return 0;
+    const local = localDateTime(candidate, this.timeZone);
+    const lastDay = new Date(Date.UTC(local.year, local.month, 0)).getUTCDate();
+    if (local.day + this.daysBeforeLast === lastDay) return 0;
+    const msToMidnight = ((24 - local.hour) * 3600 - local.minute * 60 - local.second) * 1000;
+    return Math.max(1, Math.min(HOUR_MS, msToMidnight - 1));
+  }
+}
+
+const HOUR_MS = 3_600_000;
+
+/** The days of the month `L-n` can fall on, for months of 28 to 31 days. */
+function possibleDaysBeforeLast(daysBeforeLast: number): string {
+  const days = [28, 29, 30, 31].map((lastDay) => lastDay - daysBeforeLast).filter((day) => day >= 1);
+  return days.join(',');
+}
+
+function build(expression: string, pattern: string, options: CronOptions): Cron {
+  try {
+    return new Cron(pattern, options);
+  } catch (error) {
+    const reason = (error as Error).message.replace(/^CronPattern: /, '');
+    throw new CronScheduleError(`"${expression}" is not a valid cron expression: ${reason}`);
+  }
+}
+
+function assertTimeZone(timeZone: string): void {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+  } catch {
+    throw new CronScheduleError(
+      `"${timeZone}" is not an IANA time zone (such as UTC, Europe/Berlin, America/New_York)`,
+    );
+  }
+}
+
+function localDateTime(
+  instant: Date,
+  timeZone: string,
+): Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', number> {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  }).formatToParts(instant);
+  const value = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((part) => part.type === type)?.value);
+  return {
+    year: value('year'),
+    month: value('month'),
+    day: value('day'),
+    hour: value('hour'),
+    minute: value('minute'),
+    second: value('second'),
+  };
+}
+
+/** Validates one Quartz field by Quartz's rules; the message names the field and the token. */
+function checkQuartzField(field: string, spec: FieldSpec): void {
+  const fail = (problem: string): never => {
+    throw new CronScheduleError(`Quartz ${spec.name} field "${field}": ${problem}`);
+  };
+  if (field === '?') {
+    if (spec !== DAY_OF_MONTH && spec !== DAY_OF_WEEK) fail('"?" is allowed only in day-of-month or day-of-week');
+    return;
+  }
+  const special = /[LW#]/i.test(withoutNames(field, spec));
+  if (special) return checkSpecialToken(field, spec, fail);
+  for (const item of field.split(',')) checkItem(item, spec, fail);
+}
+
+function checkSpecialToken(field: string, spec: FieldSpec, fail: (problem: string) => never): void {
+  const upper = field.toUpperCase();
+  if (spec === DAY_OF_MONTH) {
+    if (upper === 'L' || upper === 'LW') return;
+    const offset = /^L-(\d+)$/.exec(upper);
+    if (offset) {
+      if (Number(offset[1]) > 30) fail(`the offset from the last day must be at most 30, not ${offset[1]}`);
+      return;
+    }
+    const nearest = /^(\d+)W$/.exec(upper);
+    if (nearest) {
+      checkValue(nearest[1], spec, fail);
+      return;
+    }
+    return fail('use L, L-n (n ≤ 30), LW or nW (a single day, e.g. 15W); W cannot be combined with a list or range');
+  }
+  if (spec === DAY_OF_WEEK) {
+    if (upper === 'L') return;
+    const last = /^([A-Z]{3}|\d+)L$/.exec(upper);
+    if (last) {
+      checkValue(last[1], spec, fail);
+      return;
+    }
+    const nth = /^([A-Z]{3}|\d+)#(\d+)$/.exec(upper);
+    if (nth) {
+      checkValue(nth[1], spec, fail);
+      const occurrence = Number(nth[2]);
+      if (occurrence < 1 || occurrence > 5) fail(`the occurrence after "#" must be 1 to 5, not ${occurrence}`);
+      return;
+    }
+    return fail('use L, nL (last weekday n of the month) or n#k (k-th weekday n, k 1–5), each on its own');
+  }
+  return fail('L, W and # are allowed only in day-of-month and day-of-week');
+}
+
+/** `*`, a value, a range `a-b`, or either stepped with `/n` (Quartz also allows `a/n`: from a, every n). */
+function checkItem(item: string, spec: FieldSpec, fail: (problem: string) => never): void {
+  const [range, step, extra] = item.split('/');
+  if (extra !== undefined || range === '') fail(`"${item}" is not a value, range or step`);
+  if (step !== undefined) {
+    if (!/^\d+$/.test(step) || Number(step) < 1) fail(`the step in "${item}" must be a positive whole number`);
+    if (Number(step) > spec.max) fail(`the step ${step} is larger than the largest ${spec.name} value ${spec.max}`);
+  }
+  if (range === '*') return;
+  const bounds = range.split('-');
+  if (bounds.length > 2) fail(`"${item}" is not a value or a range`);
+  bounds.forEach((bound) => checkValue(bound, spec, fail));
+}
+
+function checkValue(token: string, spec: FieldSpec, fail: (problem: string) => never): number {
+  const named = spec.names?.indexOf(token.toUpperCase()) ?? -1;
+  if (named >= 0) return named + spec.min;
+  if (!/^\d+$/.test(token)) {
+    return fail(`"${token}" is not a ${spec.name} value${spec.names ? ` (names: ${spec.names.join(', ')})` : ''}`);
+  }
+  const value = Number(token);
+  if (value < spec.min || value > spec.max) {
+    const hint = spec === DAY_OF_WEEK ? ' (1 = Sunday … 7 = Saturday)' : '';
+    fail(`${spec.name} value ${value} is out of range ${spec.min}–${spec.max}${hint}`);
+  }
+  return value;
+}
+
+function withoutNames(field: string, spec: FieldSpec): string {
+  return spec.names
+    ? field.replace(/[A-Z]{3}/gi, (name) => (spec.names!.includes(name.toUpperCase()) ? '' : name))
+    : field;
+}
+
+/**
+ * Quartz reads a range whose start is after its end as wrapping around
+ * (`FRI-MON`, `22-2`); croner does not, so it becomes two ranges.
+ */
+function unwrapRanges(field: string, spec: FieldSpec): string {
+  return field
+    .split(',')
+    .map((item) => {
+      const match = /^([A-Z]{3}|\d+)-([A-Z]{3}|\d+)$/i.exec(item);
+      if (!match) return item;
+      const fail = (problem: string): never => {
+        throw new CronScheduleError(`Quartz ${spec.name} field "${field}": ${problem}`);
+      };
+      const [from, to] = [checkValue(match[1], spec, fail), checkValue(match[2], spec, fail)];
+      return from <= to ? `${from}-${to}` : `${from}-${spec.max},${spec.min}-${to}`;
+    })
+    .join(',');
+}
+
+/** Quartz's weekday forms in croner's Quartz mode: `L` alone is Saturday, `nL` is croner's `n#L`. */
+function toCronerWeekdays(field: string): string {
+  const upper = field.toUpperCase();
+  if (upper === 'L') return '7';
+  const last = /^([A-Z]{3}|\d+)L$/.exec(upper);
+  if (last) return `${weekdayNumber(last[1])}#L`;
+  const nth = /^([A-Z]{3}|\d+)#(\d+)$/.exec(upper);
+  if (nth) return `${weekdayNumber(nth[1])}#${nth[2]}`;
+  return unwrapRanges(field, DAY_OF_WEEK);
+}
+
+function weekdayNumber(token: string): number {
+  const named = DAY_NAMES.indexOf(token);
+  return named >= 0 ? named + 1 : Number(token);
+}
