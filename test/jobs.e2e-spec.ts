@@ -54,6 +54,9 @@ describe('jobs, runs and reports over REST and socket.io', () => {
       finishedAt: expect.any(String),
       durationMs: expect.any(Number),
       error: null,
+      attempt: 1,
+      maxAttempts: 1,
+      retryOf: null,
     });
     const runs = await request(server.url).get('/api/jobs/daily-report/runs').expect(200);
     expect(runs.body).toEqual([run.body]);

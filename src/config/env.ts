@@ -88,6 +88,18 @@ export class Env {
   @Transform(toBoolean)
   @IsBoolean({ message: 'REPORT_ON_STARTUP must be true or false' })
   REPORT_ON_STARTUP = true;
+
+  /** A running run's lease: renewed while it runs; once expired, the run is marked abandoned. */
+  @IsInt()
+  @Min(1000)
+  @Max(MAX_TIMER_MS)
+  RUN_LEASE_MS = 15_000;
+
+  /** A fire time missed while the service was down runs at start-up only if it is more recent than this. */
+  @IsInt({ message: 'MISFIRE_THRESHOLD must be a duration such as 86400000, 90m, 24h or 2d' })
+  @Min(0)
+  @Max(MAX_TIMER_MS)
+  MISFIRE_THRESHOLD = 24 * 60 * 60 * 1000;
 }
 
 export class EnvValidationError extends Error {}
@@ -98,7 +110,17 @@ const NUMERIC_KEYS = new Set([
   'REPORT_RETENTION_DAYS',
   'EVENT_RETENTION_HOURS',
   'SHUTDOWN_TIMEOUT_MS',
+  'RUN_LEASE_MS',
 ]);
+
+/** Durations: milliseconds, or a number with a unit (`500ms`, `30s`, `15m`, `24h`, `2d`). */
+const DURATION_KEYS = new Set(['MISFIRE_THRESHOLD']);
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+function toDuration(value: string): number | string {
+  const match = /^(\d+)\s*(ms|s|m|h|d)?$/.exec(value);
+  return match ? Number(match[1]) * DURATION_UNITS_MS[match[2] ?? 'ms'] : value;
+}
 
 /**
  * Reads the known variables from `source` (unset or empty means the default)
@@ -110,7 +132,8 @@ export function loadEnv(source: Record<string, string | undefined>): Env {
   for (const key of Object.keys(defaults)) {
     const value = source[key]?.trim();
     if (value === undefined || value === '') continue;
-    raw[key] = NUMERIC_KEYS.has(key) && /^-?\d+$/.test(value) ? Number(value) : value;
+    if (DURATION_KEYS.has(key)) raw[key] = toDuration(value);
+    else raw[key] = NUMERIC_KEYS.has(key) && /^-?\d+$/.test(value) ? Number(value) : value;
   }
   const env = plainToInstance(Env, raw, { exposeDefaultValues: true });
   const errors = validateSync(env, { forbidUnknownValues: true });

@@ -3,12 +3,16 @@ import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migration, MigrationProvider, Migrator, SqliteDialect } from 'kysely';
 import * as initial from './migrations/0001-initial.js';
+import * as runAttempts from './migrations/0002-run-attempts-leases-job-state.js';
 import type { Database } from './schema.js';
 
 /** The Kysely instance every repository queries through. */
 export const DATABASE = Symbol('DATABASE');
 
-const migrations: Record<string, Migration> = { '0001-initial': initial };
+const migrations: Record<string, Migration> = {
+  '0001-initial': initial,
+  '0002-run-attempts-leases-job-state': runAttempts,
+};
 
 const migrationProvider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
 

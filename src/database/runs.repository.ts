@@ -14,6 +14,11 @@ export interface Run {
   finishedAt: string | null;
   durationMs: number | null;
   error: string | null;
+  /** 1 for the first try; each automatic retry is a run of its own with the next number. */
+  attempt: number;
+  maxAttempts: number;
+  /** The run this one retries (the previous attempt, or the run retried by hand). */
+  retryOf: string | null;
 }
 
 export type RunOutcome = Pick<Run, 'status' | 'finishedAt' | 'durationMs' | 'error'>;
@@ -28,7 +33,8 @@ export interface Page {
 export class RunsRepository {
   constructor(@Inject(DATABASE) private readonly db: Kysely<Database>) {}
 
-  async insert(run: Run): Promise<void> {
+  /** `leaseUntil` is set for a running run: past it, the run counts as abandoned unless renewed. */
+  async insert(run: Run, leaseUntil: string | null = null): Promise<void> {
     await this.db
       .insertInto('runs')
       .values({
@@ -41,7 +47,30 @@ export class RunsRepository {
         finished_at: run.finishedAt,
         duration_ms: run.durationMs,
         error: run.error,
+        attempt: run.attempt,
+        max_attempts: run.maxAttempts,
+        retry_of: run.retryOf,
+        lease_expires_at: leaseUntil,
       })
+      .execute();
+  }
+
+  /** A queued run begins. */
+  async begin(id: string, startedAt: string, leaseUntil: string): Promise<void> {
+    await this.db
+      .updateTable('runs')
+      .set({ status: 'running', started_at: startedAt, lease_expires_at: leaseUntil })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async renewLeases(ids: string[], leaseUntil: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .updateTable('runs')
+      .set({ lease_expires_at: leaseUntil })
+      .where('id', 'in', ids)
+      .where('status', '=', 'running')
       .execute();
   }
 
@@ -53,9 +82,43 @@ export class RunsRepository {
         finished_at: outcome.finishedAt,
         duration_ms: outcome.durationMs,
         error: outcome.error,
+        lease_expires_at: null,
       })
       .where('id', '=', id)
       .execute();
+  }
+
+  /**
+   * Marks running runs whose lease expired before `now` as abandoned (the
+   * process running them stopped) and returns them; `activeIds` are runs this
+   * process is running, which are never taken.
+   */
+  async abandonExpired(now: string, activeIds: string[]): Promise<Run[]> {
+    let query = this.db
+      .updateTable('runs')
+      .set({
+        status: 'abandoned',
+        finished_at: now,
+        error: 'lease expired: the process running it stopped',
+        lease_expires_at: null,
+      })
+      .where('status', '=', 'running')
+      .where('lease_expires_at', '<', now);
+    if (activeIds.length > 0) query = query.where('id', 'not in', activeIds);
+    const rows = await query.returningAll().execute();
+    return rows.map(toRun);
+  }
+
+  /** Whether a tick (or its catch-up) was already run, skipped or queued for this fire time. */
+  async existsForFireTime(job: string, scheduledFor: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('runs')
+      .select('id')
+      .where('job', '=', job)
+      .where('scheduled_for', '=', scheduledFor)
+      .where('trigger', 'in', ['schedule', 'catch-up'])
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   async findById(id: string): Promise<Run | undefined> {
@@ -110,5 +173,8 @@ function toRun(row: RunRow): Run {
     finishedAt: row.finished_at,
     durationMs: row.duration_ms === null ? null : Number(row.duration_ms),
     error: row.error,
+    attempt: Number(row.attempt),
+    maxAttempts: Number(row.max_attempts),
+    retryOf: row.retry_of,
   };
 }

@@ -6,8 +6,20 @@ import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
  */
 export type Timestamp = string;
 
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'skipped';
-export type RunTrigger = 'schedule' | 'manual' | 'startup';
+export const RUN_STATUSES = [
+  'queued',
+  'running',
+  'succeeded',
+  'failed',
+  'skipped',
+  'timed_out',
+  'interrupted',
+  'abandoned',
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+/** A run that ended without doing its work: listed as a failure in reports, and retryable by hand. */
+export const FAILED_STATUSES: readonly RunStatus[] = ['failed', 'timed_out', 'interrupted', 'abandoned'];
+export type RunTrigger = 'schedule' | 'manual' | 'startup' | 'catch-up' | 'retry';
 
 export interface RunsTable {
   id: string;
@@ -19,6 +31,19 @@ export interface RunsTable {
   finished_at: Timestamp | null;
   duration_ms: number | null;
   error: string | null;
+  attempt: ColumnType<number, number | undefined, number>;
+  max_attempts: ColumnType<number, number | undefined, number>;
+  retry_of: string | null;
+  /** While running: the instant after which the run counts as abandoned unless renewed. */
+  lease_expires_at: Timestamp | null;
+}
+
+export interface JobsTable {
+  name: string;
+  /** 0 or 1: portable across SQLite and PostgreSQL. */
+  paused: number;
+  first_seen_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 export interface ReportsTable {
@@ -45,6 +70,7 @@ export interface Database {
   runs: RunsTable;
   reports: ReportsTable;
   events: EventsTable;
+  jobs: JobsTable;
 }
 
 export type RunRow = Selectable<RunsTable>;

@@ -1,12 +1,24 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CLOCK, type Clock } from '../common/clock.js';
+import { Env } from '../config/env.js';
 import { RunsRepository, type Run } from '../database/runs.repository.js';
-import type { RunTrigger } from '../database/schema.js';
+import type { RunStatus, RunTrigger } from '../database/schema.js';
 import type { EventType, RunEventData } from '../notifier/events.js';
 import { NotifierService } from '../notifier/notifier.service.js';
+import { backoffDelayMs } from './backoff.js';
 import type { JobContext, RunnableJob } from './job.js';
+import type { JobOptions } from './scheduled.decorator.js';
+
+export interface RunRequest {
+  trigger: RunTrigger;
+  /** The fire time a tick is for; the request time otherwise. */
+  scheduledFor?: Date;
+  /** A run retried by hand. */
+  retryOf?: string;
+  options?: JobOptions;
+}
 
 export type RunStart = { accepted: true; run: Run } | { accepted: false; run: Run; runningRunId: string };
 
@@ -16,109 +28,371 @@ export class RunnerClosedError extends Error {
   }
 }
 
-interface ActiveRun {
+/** Why a run's signal was aborted: it decides the status the run ends with. */
+class RunAbort extends Error {
+  constructor(
+    readonly status: Extract<RunStatus, 'timed_out' | 'interrupted'>,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface QueuedRun {
+  job: RunnableJob;
+  request: RunRequest;
+  run: Run;
+}
+
+/** The one run a job has at a time, through all its attempts, and the run waiting behind it. */
+interface Slot {
   runId: string;
   controller: AbortController;
+  /** Aborted at shutdown: no further attempts. */
+  shutdown: AbortController;
+  queued?: QueuedRun;
   done: Promise<void>;
 }
 
-/** How long aborted runs get to write their final record once the shutdown timeout has passed. */
-const ABORT_GRACE_MS = 1000;
+const FINAL_EVENTS: Record<Exclude<RunStatus, 'queued' | 'running' | 'skipped' | 'abandoned'>, EventType> = {
+  succeeded: 'job.succeeded',
+  failed: 'job.failed',
+  timed_out: 'job.timed_out',
+  interrupted: 'job.interrupted',
+};
 
 /**
- * The one path every run takes (schedule, manual trigger, start-up): it records
- * the run before and after the job, keeps one run per job at a time, publishes
- * the run's progress, and never lets a job's exception escape.
+ * The one path every run takes (schedule, manual trigger, start-up, catch-up,
+ * retry): it records the run before and after the job, keeps one run per job
+ * at a time (skipping or queueing the next), enforces the job's timeout,
+ * retries failed attempts with backoff, keeps each running run's lease fresh,
+ * publishes the run's progress, and never lets a job's exception escape.
  */
 @Injectable()
-export class JobRunner {
+export class JobRunner implements OnModuleDestroy {
   private readonly logger = new Logger(JobRunner.name);
-  private readonly active = new Map<string, ActiveRun>();
+  private readonly slots = new Map<string, Slot>();
+  private readonly leaseRenewal: NodeJS.Timeout;
   private closed = false;
 
   constructor(
     private readonly runs: RunsRepository,
     private readonly notifier: NotifierService,
+    private readonly env: Env,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+  ) {
+    this.leaseRenewal = setInterval(() => void this.renewLeases(), Math.max(250, env.RUN_LEASE_MS / 3));
+    this.leaseRenewal.unref();
+  }
 
   runningRunId(jobName: string): string | undefined {
-    return this.active.get(jobName)?.runId;
+    return this.slots.get(jobName)?.runId;
+  }
+
+  /** The runs this process is running: their leases are its to renew. */
+  activeRunIds(): string[] {
+    return [...this.slots.values()].map((slot) => slot.runId);
   }
 
   /**
-   * Records the run and starts it in the background, or records a `skipped`
-   * run when the job is still running. Resolves once the record is written.
+   * Records the run and starts it in the background. While the job is busy,
+   * the request is queued (overlap `queue`, one waiting at most) or recorded
+   * as `skipped`. Resolves once the record is written.
    */
-  async start(job: RunnableJob, trigger: RunTrigger, scheduledFor?: Date): Promise<RunStart> {
+  async start(job: RunnableJob, request: RunRequest): Promise<RunStart> {
     if (this.closed) throw new RunnerClosedError();
-    const now = this.clock.now();
-    const run: Run = {
-      id: randomUUID(),
-      job: job.name,
-      trigger,
-      status: 'running',
-      scheduledFor: (scheduledFor ?? now).toISOString(),
-      startedAt: now.toISOString(),
-      finishedAt: null,
-      durationMs: null,
-      error: null,
-    };
-    const running = this.active.get(job.name);
-    if (running) return this.skip(run, running.runId);
-
-    // The slot is taken before the first await, so two triggers in the same tick cannot both start.
-    const controller = new AbortController();
-    let settle!: () => void;
-    this.active.set(job.name, { runId: run.id, controller, done: new Promise<void>((resolve) => (settle = resolve)) });
+    const run = this.newRun(job, request);
+    const busy = this.slots.get(job.name);
+    if (busy) {
+      if (request.options?.overlap === 'queue' && !busy.queued) return this.enqueue(busy, { job, request, run });
+      return this.skip(run, busy.runId);
+    }
+    // The slot is taken before the first await, so two requests in the same tick cannot both start.
+    const slot = this.openSlot(job.name, run.id);
     try {
-      await this.runs.insert(run);
+      await this.runs.insert(run, this.leaseUntil());
     } catch (error) {
-      this.active.delete(job.name);
-      settle();
+      this.closeSlot(job.name, slot);
       throw error;
     }
-    void this.execute(job, run, controller)
-      // execute() guards each step itself; this keeps even an unforeseen failure from becoming an unhandled rejection.
-      .catch((error: unknown) =>
-        this.logger.error({ msg: 'run ended unexpectedly', job: job.name, runId: run.id, error: messageOf(error) }),
-      )
-      .finally(() => {
-        this.active.delete(job.name);
-        settle();
-      });
+    this.runInSlot(job, run, request, slot);
     return { accepted: true, run };
   }
 
   /** A scheduled tick: like `start`, but nothing escapes, since there is no caller to tell. */
-  async tick(job: RunnableJob, scheduledFor: Date): Promise<void> {
+  async tick(job: RunnableJob, scheduledFor: Date, options?: JobOptions): Promise<void> {
     try {
-      await this.start(job, 'schedule', scheduledFor);
+      await this.start(job, { trigger: 'schedule', scheduledFor, options });
     } catch (error) {
       this.logger.error({ msg: 'scheduled run could not start', job: job.name, scheduledFor, error: messageOf(error) });
     }
   }
 
   /**
-   * Stops new runs, waits up to `timeoutMs` for running ones, then aborts the
-   * rest through their signal and gives them a moment to record how they ended.
+   * Stops new runs, drops queued ones, waits up to `timeoutMs` for running
+   * ones (no further retries), then aborts the rest through their signal and
+   * records them `interrupted` (Quartz's WaitForJobsToComplete with a limit).
    */
   async drain(timeoutMs: number): Promise<void> {
     this.closed = true;
-    const pending = [...this.active.entries()];
-    if (pending.length === 0) return;
+    const slots = [...this.slots.entries()];
+    for (const [, slot] of slots) {
+      slot.shutdown.abort();
+      const queued = slot.queued;
+      slot.queued = undefined;
+      if (queued) await this.dropQueued(queued);
+    }
+    if (slots.length === 0) return;
     this.logger.log({
       msg: 'waiting for running jobs',
-      runs: pending.map(([job, { runId }]) => ({ job, runId })),
+      runs: slots.map(([job, { runId }]) => ({ job, runId })),
       timeoutMs,
     });
-    const allDone = Promise.all(pending.map(([, active]) => active.done));
+    const allDone = Promise.all(slots.map(([, slot]) => slot.done));
     if (await settlesWithin(allDone, timeoutMs)) return;
-    for (const [job, active] of this.active) {
-      this.logger.warn({ msg: 'aborting run at shutdown timeout', job, runId: active.runId, timeoutMs });
-      active.controller.abort(new Error(`shutdown: run exceeded SHUTDOWN_TIMEOUT_MS (${timeoutMs} ms)`));
+    for (const [job, slot] of this.slots) {
+      this.logger.warn({ msg: 'interrupting run at shutdown timeout', job, runId: slot.runId, timeoutMs });
+      slot.controller.abort(
+        new RunAbort('interrupted', `interrupted at shutdown after SHUTDOWN_TIMEOUT_MS (${timeoutMs} ms)`),
+      );
     }
-    await settlesWithin(allDone, ABORT_GRACE_MS);
+    await allDone;
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.leaseRenewal);
+  }
+
+  private newRun(job: RunnableJob, request: RunRequest): Run {
+    const now = this.clock.now();
+    return {
+      id: randomUUID(),
+      job: job.name,
+      trigger: request.trigger,
+      status: 'running',
+      scheduledFor: (request.scheduledFor ?? now).toISOString(),
+      startedAt: now.toISOString(),
+      finishedAt: null,
+      durationMs: null,
+      error: null,
+      attempt: 1,
+      maxAttempts: 1 + (request.options?.retries ?? 0),
+      retryOf: request.retryOf ?? null,
+    };
+  }
+
+  private openSlot(jobName: string, runId: string): Slot & { settle: () => void } {
+    let settle!: () => void;
+    const done = new Promise<void>((resolve) => (settle = resolve));
+    const slot = { runId, controller: new AbortController(), shutdown: new AbortController(), done, settle };
+    this.slots.set(jobName, slot);
+    return slot;
+  }
+
+  private closeSlot(jobName: string, slot: Slot & { settle: () => void }): void {
+    this.slots.delete(jobName);
+    slot.settle();
+  }
+
+  private runInSlot(job: RunnableJob, run: Run, request: RunRequest, slot: Slot & { settle: () => void }): void {
+    void this.attempts(job, run, request, slot)
+      // attempts() guards each step itself; this keeps even an unforeseen failure from becoming an unhandled rejection.
+      .catch((error: unknown) =>
+        this.logger.error({ msg: 'run ended unexpectedly', job: job.name, runId: slot.runId, error: messageOf(error) }),
+      )
+      .finally(() => {
+        const queued = slot.queued;
+        this.closeSlot(job.name, slot);
+        if (queued) void this.startQueued(queued);
+      });
+  }
+
+  /** Runs the first attempt and, while attempts fail and retries remain, the next ones after their backoff. */
+  private async attempts(job: RunnableJob, first: Run, request: RunRequest, slot: Slot): Promise<void> {
+    let run = first;
+    for (;;) {
+      const retryAt = this.retryTime(run, request.options);
+      const status = await this.attempt(job, run, slot, request.options?.timeoutMs, retryAt);
+      if ((status !== 'failed' && status !== 'timed_out') || !retryAt || slot.shutdown.signal.aborted) return;
+      const waitMs = Math.max(0, retryAt.getTime() - this.clock.now().getTime());
+      const waited = await delay(waitMs, true, { signal: slot.shutdown.signal }).catch(() => false);
+      if (!waited) return;
+      const now = this.clock.now().toISOString();
+      run = {
+        ...run,
+        id: randomUUID(),
+        status: 'running',
+        startedAt: now,
+        finishedAt: null,
+        durationMs: null,
+        error: null,
+      };
+      run = { ...run, attempt: run.attempt + 1, retryOf: slot.runId };
+      slot.runId = run.id;
+      slot.controller = new AbortController();
+      try {
+        await this.runs.insert(run, this.leaseUntil());
+      } catch (error) {
+        this.logger.error({
+          msg: 'retry could not be recorded',
+          job: job.name,
+          runId: run.id,
+          error: messageOf(error),
+        });
+        return;
+      }
+    }
+  }
+
+  /** When the next attempt would start if this one fails, or undefined when it is the last. */
+  private retryTime(run: Run, options: JobOptions | undefined): Date | undefined {
+    if (run.attempt >= run.maxAttempts) return undefined;
+    return new Date(this.clock.now().getTime() + backoffDelayMs(options?.backoff, run.attempt));
+  }
+
+  /** One attempt: started, run until it settles or its signal is aborted (timeout, shutdown), recorded. */
+  private async attempt(
+    job: RunnableJob,
+    run: Run,
+    slot: Slot,
+    timeoutMs: number | undefined,
+    retryAt: Date | undefined,
+  ): Promise<RunStatus> {
+    const { id: runId, trigger } = run;
+    const controller = slot.controller;
+    this.logger.log({ msg: 'run started', job: job.name, runId, trigger, attempt: run.attempt, of: run.maxAttempts });
+    await this.publish('job.started', run);
+    const context: JobContext = {
+      runId,
+      job: job.name,
+      trigger,
+      signal: controller.signal,
+      progress: (percent, message) => this.progress(run, percent, message),
+    };
+    const timeout =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => controller.abort(new RunAbort('timed_out', `timed out after ${timeoutMs} ms`)), timeoutMs);
+    let outcome: Pick<Run, 'status' | 'error'>;
+    // A job that ignores its signal may settle after the run has ended: its outcome then has no one to tell.
+    const work = Promise.resolve().then(() => job.run(context));
+    work.catch(() => undefined);
+    try {
+      await Promise.race([work, aborted(controller.signal)]);
+      outcome = { status: 'succeeded', error: null };
+    } catch (error) {
+      const reason: unknown = controller.signal.aborted ? controller.signal.reason : error;
+      outcome =
+        reason instanceof RunAbort
+          ? { status: reason.status, error: reason.message }
+          : { status: 'failed', error: messageOf(error) };
+      if (!(reason instanceof RunAbort)) {
+        this.logger.error({
+          msg: 'run failed',
+          job: job.name,
+          runId,
+          trigger,
+          error: outcome.error,
+          stack: (error as Error)?.stack,
+        });
+      }
+    } finally {
+      clearTimeout(timeout);
+    }
+    return this.finish(job, run, outcome, outcome.status === 'succeeded' ? undefined : retryAt);
+  }
+
+  private async finish(
+    job: RunnableJob,
+    run: Run,
+    outcome: Pick<Run, 'status' | 'error'>,
+    retryAt: Date | undefined,
+  ): Promise<RunStatus> {
+    const finishedAt = this.clock.now();
+    const finished: Run = {
+      ...run,
+      ...outcome,
+      finishedAt: finishedAt.toISOString(),
+      durationMs: Math.max(0, finishedAt.getTime() - Date.parse(run.startedAt)),
+    };
+    try {
+      await this.runs.finish(run.id, finished);
+    } catch (error) {
+      this.logger.error({
+        msg: 'run outcome could not be recorded',
+        job: job.name,
+        runId: run.id,
+        status: finished.status,
+        error: messageOf(error),
+      });
+    }
+    const level = finished.status === 'succeeded' ? 'log' : 'warn';
+    this.logger[level]({
+      msg: `run ${finished.status}`,
+      job: job.name,
+      runId: run.id,
+      trigger: run.trigger,
+      attempt: run.attempt,
+      of: run.maxAttempts,
+      durationMs: finished.durationMs,
+      ...(finished.error ? { error: finished.error } : {}),
+      ...(retryAt ? { nextAttemptAt: retryAt.toISOString() } : {}),
+    });
+    const type = FINAL_EVENTS[finished.status as keyof typeof FINAL_EVENTS];
+    await this.publish(type, finished, retryAt);
+    return finished.status;
+  }
+
+  private async enqueue(slot: Slot, queued: QueuedRun): Promise<RunStart> {
+    slot.queued = queued;
+    const run: Run = { ...queued.run, status: 'queued' };
+    queued.run = run;
+    try {
+      await this.runs.insert(run);
+    } catch (error) {
+      if (slot.queued === queued) slot.queued = undefined;
+      throw error;
+    }
+    this.logger.log({ msg: 'run queued', job: run.job, runId: run.id, trigger: run.trigger, behind: slot.runId });
+    await this.publish('job.queued', run);
+    return { accepted: true, run };
+  }
+
+  /** The queued run begins once the one ahead of it has ended. */
+  private async startQueued({ job, request, run }: QueuedRun): Promise<void> {
+    if (this.closed) return this.dropQueued({ job, request, run });
+    const started: Run = { ...run, status: 'running', startedAt: this.clock.now().toISOString() };
+    const slot = this.openSlot(job.name, run.id);
+    try {
+      await this.runs.begin(run.id, started.startedAt, this.leaseUntil());
+    } catch (error) {
+      this.logger.error({ msg: 'queued run could not start', job: job.name, runId: run.id, error: messageOf(error) });
+      this.closeSlot(job.name, slot);
+      return;
+    }
+    this.runInSlot(job, started, request, slot);
+  }
+
+  private async dropQueued({ run }: QueuedRun): Promise<void> {
+    const now = this.clock.now().toISOString();
+    const skipped: Run = {
+      ...run,
+      status: 'skipped',
+      finishedAt: now,
+      durationMs: 0,
+      error: 'skipped: shutdown before it started',
+    };
+    try {
+      await this.runs.finish(run.id, skipped);
+    } catch (error) {
+      this.logger.error({
+        msg: 'queued run could not be dropped',
+        job: run.job,
+        runId: run.id,
+        error: messageOf(error),
+      });
+    }
+    await this.publish('job.skipped', skipped);
   }
 
   private async skip(run: Run, runningRunId: string): Promise<RunStart> {
@@ -135,54 +409,20 @@ export class JobRunner {
     return { accepted: false, run: skipped, runningRunId };
   }
 
-  private async execute(job: RunnableJob, run: Run, controller: AbortController): Promise<void> {
-    const { id: runId, trigger } = run;
-    this.logger.log({ msg: 'run started', job: job.name, runId, trigger });
-    await this.publish('job.started', run);
-    const context: JobContext = {
-      runId,
-      job: job.name,
-      trigger,
-      signal: controller.signal,
-      progress: (percent, message) => this.progress(run, percent, message),
-    };
-    let outcome: Pick<Run, 'status' | 'error'>;
+  private leaseUntil(): string {
+    return new Date(this.clock.now().getTime() + this.env.RUN_LEASE_MS).toISOString();
+  }
+
+  private async renewLeases(): Promise<void> {
     try {
-      await job.run(context);
-      outcome = { status: 'succeeded', error: null };
-    } catch (error) {
-      outcome = { status: 'failed', error: messageOf(error) };
-      this.logger.error({
-        msg: 'run failed',
-        job: job.name,
-        runId,
-        trigger,
-        error: outcome.error,
-        stack: (error as Error)?.stack,
-      });
-    }
-    const finishedAt = this.clock.now();
-    const finished: Run = {
-      ...run,
-      ...outcome,
-      finishedAt: finishedAt.toISOString(),
-      durationMs: Math.max(0, finishedAt.getTime() - Date.parse(run.startedAt)),
-    };
-    try {
-      await this.runs.finish(runId, finished);
+      await this.runs.renewLeases(this.activeRunIds(), this.leaseUntil());
     } catch (error) {
       this.logger.error({
-        msg: 'run outcome could not be recorded',
-        job: job.name,
-        runId,
-        status: finished.status,
+        msg: 'run leases could not be renewed',
+        runIds: this.activeRunIds(),
         error: messageOf(error),
       });
     }
-    if (finished.status === 'succeeded') {
-      this.logger.log({ msg: 'run succeeded', job: job.name, runId, trigger, durationMs: finished.durationMs });
-    }
-    await this.publish(finished.status === 'succeeded' ? 'job.succeeded' : 'job.failed', finished);
   }
 
   private async progress(run: Run, percent: number, message?: string): Promise<void> {
@@ -197,11 +437,9 @@ export class JobRunner {
     );
   }
 
-  private publish(
-    type: Extract<EventType, `job.${'started' | 'succeeded' | 'failed' | 'skipped'}`>,
-    run: Run,
-  ): Promise<void> {
-    return this.safely(run, () => this.notifier.publish(type, toEventData(run)));
+  private publish(type: EventType, run: Run, nextAttemptAt?: Date): Promise<void> {
+    const data = { ...toEventData(run), ...(nextAttemptAt ? { nextAttemptAt: nextAttemptAt.toISOString() } : {}) };
+    return this.safely(run, () => this.notifier.publish(type as 'job.started', data));
   }
 
   /** A failed publish is logged with its run and does not end the run. */
@@ -212,6 +450,16 @@ export class JobRunner {
       this.logger.error({ msg: 'event could not be published', job: run.job, runId: run.id, error: messageOf(error) });
     }
   }
+}
+
+/** Rejects with the signal's reason once it is aborted; an abort after the race is over goes unnoticed. */
+function aborted(signal: AbortSignal): Promise<never> {
+  const rejection = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason as Error);
+    signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+  });
+  rejection.catch(() => undefined);
+  return rejection;
 }
 
 /** Whether `promise` settles within `ms`; the timer never outlives the answer, so it cannot hold the process open. */
@@ -227,7 +475,7 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
   return result;
 }
 
-function toEventData({ id, ...rest }: Run): RunEventData {
+export function toEventData({ id, ...rest }: Run): RunEventData {
   return { runId: id, ...rest };
 }
 

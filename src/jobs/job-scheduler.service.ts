@@ -5,10 +5,14 @@ import { CLOCK, type Clock } from '../common/clock.js';
 import type { CronSchedule } from '../schedules/cron-schedule.js';
 import type { Job } from './job.js';
 import { JobRunner } from './job-runner.service.js';
+import type { JobOptions } from './scheduled.decorator.js';
 
 interface Timer {
   job: Job;
   schedule: CronSchedule;
+  options: JobOptions;
+  /** A paused job's timer keeps going, but its ticks start no run and leave no record. */
+  paused: boolean;
   /** The fire time the timer is set for; null when the schedule has none left. */
   fireAt: Date | null;
 }
@@ -29,8 +33,8 @@ export class JobScheduler {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  start(job: Job, schedule: CronSchedule): void {
-    const timer: Timer = { job, schedule, fireAt: null };
+  start(job: Job, schedule: CronSchedule, options: JobOptions, paused: boolean): void {
+    const timer: Timer = { job, schedule, options, paused, fireAt: null };
     this.timers.set(job.name, timer);
     this.setTimer(timer, this.clock.now());
   }
@@ -44,7 +48,20 @@ export class JobScheduler {
     // slept through are not made up, as Quartz's smart misfire policy does.
     const now = this.clock.now();
     this.setTimer(timer, now > scheduledFor ? now : scheduledFor);
-    await this.runner.tick(job, scheduledFor);
+    if (timer.paused) {
+      this.logger.debug({ msg: 'tick of paused job ignored', job: job.name, scheduledFor });
+      return;
+    }
+    await this.runner.tick(job, scheduledFor, timer.options);
+  }
+
+  setPaused(jobName: string, paused: boolean): void {
+    const timer = this.timers.get(jobName);
+    if (timer) timer.paused = paused;
+  }
+
+  isPaused(jobName: string): boolean {
+    return this.timers.get(jobName)?.paused ?? false;
   }
 
   /** The next `count` fire times after now; empty when the schedule has none left. */

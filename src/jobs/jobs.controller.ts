@@ -25,6 +25,19 @@ export class JobsController {
     return { runId: run.id, job: run.job, status: run.status };
   }
 
+  /** The job stops firing on schedule (its ticks leave no runs) until resumed; stored, so it survives a restart. */
+  @Post(':name/pause')
+  @HttpCode(HttpStatus.OK)
+  pause(@Param('name') name: string): Promise<JobView> {
+    return this.jobs.setPaused(name, true);
+  }
+
+  @Post(':name/resume')
+  @HttpCode(HttpStatus.OK)
+  resume(@Param('name') name: string): Promise<JobView> {
+    return this.jobs.setPaused(name, false);
+  }
+
   @Get(':name/runs')
   runs(@Param('name') name: string, @Query() query: ListQueryDto): Promise<Run[]> {
     return this.jobs.runsOf(name, query.toPage());

@@ -8,14 +8,17 @@ import {
   OnApplicationBootstrap,
   ServiceUnavailableException,
 } from '@nestjs/common';
+import { CLOCK, type Clock } from '../common/clock.js';
 import { Env } from '../config/env.js';
+import { JobStateRepository, type JobState } from '../database/job-state.repository.js';
 import { RunsRepository, type Page, type Run } from '../database/runs.repository.js';
-import type { RunTrigger } from '../database/schema.js';
+import { FAILED_STATUSES, type RunTrigger } from '../database/schema.js';
+import { NotifierService } from '../notifier/notifier.service.js';
 import { CronSchedule } from '../schedules/cron-schedule.js';
 import { CLEANUP_JOB } from './cleanup.job.js';
 import { DAILY_REPORT_JOB } from './daily-report.job.js';
 import { JOBS, type Job } from './job.js';
-import { JobRunner, RunnerClosedError } from './job-runner.service.js';
+import { JobRunner, messageOf, RunnerClosedError, toEventData, type RunRequest } from './job-runner.service.js';
 import { JobScheduler } from './job-scheduler.service.js';
 import { declaredSchedule, type JobSchedule } from './scheduled.decorator.js';
 
@@ -29,22 +32,28 @@ export interface JobView {
   nextRunAt: string | null;
   /** The next fire times, from the same evaluator as the timers and the preview route. */
   nextRunsAt: string[];
+  /** A paused job does not fire on schedule (no nextRunAt); a manual trigger still runs it. */
+  paused: boolean;
   running: boolean;
   lastRun: Run | null;
 }
 
-/** Knows the jobs and their schedules; the API and start-up go through it to the runner. */
+/** Knows the jobs, their schedules and stored state; the API and start-up go through it to the runner. */
 @Injectable()
 export class JobsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(JobsService.name);
   private readonly schedules = new Map<string, JobSchedule>();
+  private sweeper?: NodeJS.Timeout;
 
   constructor(
     @Inject(JOBS) private readonly jobs: Job[],
     private readonly runner: JobRunner,
     private readonly scheduler: JobScheduler,
     private readonly runs: RunsRepository,
+    private readonly jobStates: JobStateRepository,
+    private readonly notifier: NotifierService,
     private readonly env: Env,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     const overrides: Record<string, string | undefined> = {
       [DAILY_REPORT_JOB]: env.DAILY_REPORT_CRON,
@@ -57,29 +66,39 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
     }
   }
 
-  /** Every schedule is checked before any timer starts, so a bad one stops start-up with its job named. */
-  onApplicationBootstrap(): void {
-    const parsed = this.jobs.map((job) => {
-      const { cron } = this.scheduleOf(job);
-      try {
-        return CronSchedule.parse(cron, this.env.JOBS_TIME_ZONE);
-      } catch (error) {
-        throw new Error(`job "${job.name}" has an invalid schedule: ${(error as Error).message}`, { cause: error });
-      }
-    });
-    this.jobs.forEach((job, index) => {
-      this.scheduler.start(job, parsed[index]);
+  /**
+   * Checks every schedule before any timer starts (a bad one stops start-up
+   * with its job named), marks the runs of a process that died as abandoned,
+   * starts the timers with each job's stored pause state, and runs once what
+   * was missed while the service was down.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    const parsed = new Map(this.jobs.map((job) => [job.name, this.parseSchedule(job)]));
+    const states = await this.jobStates.ensure(
+      this.jobs.map((job) => job.name),
+      this.clock.now().toISOString(),
+    );
+    await this.sweepAbandoned();
+    this.sweeper = setInterval(() => void this.sweepAbandoned(), this.env.RUN_LEASE_MS);
+    this.sweeper.unref();
+    for (const job of this.jobs) {
+      const schedule = parsed.get(job.name)!;
+      const state = states.get(job.name)!;
+      this.scheduler.start(job, schedule, this.scheduleOf(job), state.paused);
       this.logger.log({
         msg: 'job scheduled',
         job: job.name,
-        cron: parsed[index].expression,
-        timeZone: this.env.JOBS_TIME_ZONE,
+        cron: schedule.expression,
+        timeZone: schedule.timeZone,
+        paused: state.paused,
       });
-    });
+    }
+    for (const job of this.jobs) await this.catchUp(job, parsed.get(job.name)!, states.get(job.name)!);
   }
 
   /** Stops the timers, then lets running jobs finish (Quartz's WaitForJobsToComplete). */
   async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.sweeper);
     await this.scheduler.stop();
     await this.runner.drain(this.env.SHUTDOWN_TIMEOUT_MS);
   }
@@ -92,15 +111,47 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
     return this.view(this.find(name));
   }
 
-  /** Starts a run now; 409 with the running run's id if the job is busy, 503 while shutting down. */
-  async trigger(name: string, trigger: RunTrigger = 'manual'): Promise<Run> {
+  /** Starts a run now (even of a paused job: an operator asked for it); 409 if the job is busy, 503 while shutting down. */
+  trigger(name: string, trigger: RunTrigger = 'manual'): Promise<Run> {
     const job = this.find(name);
+    return this.start(job, { trigger, options: this.scheduleOf(job) });
+  }
+
+  /** Runs a failed, timed-out, interrupted or abandoned run again, as a new run. */
+  async retry(runId: string): Promise<Run> {
+    const run = await this.runs.findById(runId);
+    if (!run) throw new NotFoundException(`run "${runId}" does not exist`);
+    if (!FAILED_STATUSES.includes(run.status)) {
+      throw new ConflictException(
+        `run "${runId}" is ${run.status}; only a ${FAILED_STATUSES.join(', ')} run can be retried`,
+      );
+    }
+    const job = this.find(run.job);
+    return this.start(job, { trigger: 'retry', retryOf: run.id, options: this.scheduleOf(job) });
+  }
+
+  async setPaused(name: string, paused: boolean): Promise<JobView> {
+    const job = this.find(name);
+    if (this.scheduler.isPaused(name) !== paused) {
+      await this.jobStates.setPaused(name, paused, this.clock.now().toISOString());
+      this.scheduler.setPaused(name, paused);
+      this.logger.log({ msg: paused ? 'job paused' : 'job resumed', job: name });
+      await this.notifier.publish(paused ? 'job.paused' : 'job.resumed', { job: name, paused });
+    }
+    return this.view(job);
+  }
+
+  runsOf(name: string, page: Page): Promise<Run[]> {
+    return this.runs.listByJob(this.find(name).name, page);
+  }
+
+  private async start(job: Job, request: RunRequest): Promise<Run> {
     try {
-      const start = await this.runner.start(job, trigger);
+      const start = await this.runner.start(job, request);
       if (!start.accepted) {
         throw new ConflictException({
           statusCode: 409,
-          message: `job "${name}" is already running (run ${start.runningRunId})`,
+          message: `job "${job.name}" is already running (run ${start.runningRunId})`,
           error: 'Conflict',
           runId: start.runningRunId,
         });
@@ -112,8 +163,56 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
     }
   }
 
-  runsOf(name: string, page: Page): Promise<Run[]> {
-    return this.runs.listByJob(this.find(name).name, page);
+  private parseSchedule(job: Job): CronSchedule {
+    try {
+      return CronSchedule.parse(this.scheduleOf(job).cron, this.env.JOBS_TIME_ZONE);
+    } catch (error) {
+      throw new Error(`job "${job.name}" has an invalid schedule: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /**
+   * Quartz's smart misfire policy: the most recent fire time that passed with
+   * no run (the service was down) runs once, unless it is older than
+   * MISFIRE_THRESHOLD, or earlier than the job's last pause or resume (a
+   * paused job's ticks are meant to be lost), or the job opted out.
+   */
+  private async catchUp(job: Job, schedule: CronSchedule, state: JobState): Promise<void> {
+    const options = this.scheduleOf(job);
+    if (state.paused || options.misfire === 'ignore') return;
+    const now = this.clock.now();
+    const missed = schedule.previousBefore(now);
+    if (!missed || missed.toISOString() <= state.since) return;
+    const lateMs = now.getTime() - missed.getTime();
+    if (lateMs > this.env.MISFIRE_THRESHOLD) {
+      this.logger.warn({ msg: 'missed fire time too old to catch up', job: job.name, scheduledFor: missed, lateMs });
+      return;
+    }
+    if (await this.runs.existsForFireTime(job.name, missed.toISOString())) return;
+    this.logger.log({ msg: 'catching up a missed fire time', job: job.name, scheduledFor: missed, lateMs });
+    try {
+      await this.runner.start(job, { trigger: 'catch-up', scheduledFor: missed, options });
+    } catch (error) {
+      this.logger.error({
+        msg: 'catch-up run could not start',
+        job: job.name,
+        scheduledFor: missed,
+        error: messageOf(error),
+      });
+    }
+  }
+
+  /** Runs whose lease expired belong to a process that stopped: they end `abandoned` and no longer count as running. */
+  private async sweepAbandoned(): Promise<void> {
+    try {
+      const abandoned = await this.runs.abandonExpired(this.clock.now().toISOString(), this.runner.activeRunIds());
+      for (const run of abandoned) {
+        this.logger.warn({ msg: 'run abandoned', job: run.job, runId: run.id, startedAt: run.startedAt });
+        await this.notifier.publish('job.abandoned', toEventData(run));
+      }
+    } catch (error) {
+      this.logger.error({ msg: 'abandoned runs could not be swept', error: messageOf(error) });
+    }
   }
 
   private find(name: string): Job {
@@ -127,13 +226,17 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   private async view(job: Job): Promise<JobView> {
-    const upcoming = this.scheduler.nextRuns(job.name, UPCOMING_RUNS).map((instant) => instant.toISOString());
+    const paused = this.scheduler.isPaused(job.name);
+    const upcoming = paused
+      ? []
+      : this.scheduler.nextRuns(job.name, UPCOMING_RUNS).map((instant) => instant.toISOString());
     return {
       name: job.name,
       cron: this.scheduleOf(job).cron,
       timeZone: this.env.JOBS_TIME_ZONE,
       nextRunAt: upcoming[0] ?? null,
       nextRunsAt: upcoming,
+      paused,
       running: this.runner.runningRunId(job.name) !== undefined,
       lastRun: (await this.runs.latestByJob(job.name)) ?? null,
     };

@@ -14,6 +14,16 @@ export interface RunEventData {
   finishedAt: string | null;
   durationMs: number | null;
   error: string | null;
+  attempt: number;
+  maxAttempts: number;
+  retryOf: string | null;
+  /** On a failed or timed-out attempt that will be retried: when the next attempt starts. */
+  nextAttemptAt?: string;
+}
+
+export interface JobStateData {
+  job: string;
+  paused: boolean;
 }
 
 export interface JobProgressData {
@@ -44,6 +54,12 @@ export interface EventMap {
   'job.succeeded': { topic: 'jobs'; data: RunEventData };
   'job.failed': { topic: 'jobs'; data: RunEventData };
   'job.skipped': { topic: 'jobs'; data: RunEventData };
+  'job.queued': { topic: 'jobs'; data: RunEventData };
+  'job.timed_out': { topic: 'jobs'; data: RunEventData };
+  'job.interrupted': { topic: 'jobs'; data: RunEventData };
+  'job.abandoned': { topic: 'jobs'; data: RunEventData };
+  'job.paused': { topic: 'jobs'; data: JobStateData };
+  'job.resumed': { topic: 'jobs'; data: JobStateData };
   'report.created': { topic: 'reports'; data: ReportCreatedData };
   'cleanup.completed': { topic: 'system'; data: CleanupCompletedData };
 }
@@ -56,6 +72,12 @@ export const EVENT_TOPICS: { [K in EventType]: EventMap[K]['topic'] } = {
   'job.succeeded': 'jobs',
   'job.failed': 'jobs',
   'job.skipped': 'jobs',
+  'job.queued': 'jobs',
+  'job.timed_out': 'jobs',
+  'job.interrupted': 'jobs',
+  'job.abandoned': 'jobs',
+  'job.paused': 'jobs',
+  'job.resumed': 'jobs',
   'report.created': 'reports',
   'cleanup.completed': 'system',
 };

@@ -1,5 +1,5 @@
 import type { Run } from '../database/runs.repository.js';
-import type { RunStatus } from '../database/schema.js';
+import { FAILED_STATUSES, RUN_STATUSES, type RunStatus } from '../database/schema.js';
 
 export interface DurationStats {
   p50: number;
@@ -10,9 +10,9 @@ export interface DurationStats {
 export interface JobSummary {
   job: string;
   runs: Record<RunStatus, number> & { total: number };
-  /** Over finished runs (succeeded or failed); null when none finished. */
+  /** Over runs that ended after doing (or failing) their work; null when none did. */
   durationMs: DurationStats | null;
-  failures: { runId: string; startedAt: string; error: string | null }[];
+  failures: { runId: string; status: RunStatus; startedAt: string; error: string | null }[];
 }
 
 export interface OperationsReport {
@@ -45,10 +45,15 @@ export function summarizeOperations(input: OperationsInput): OperationsReport {
   const jobs = [...byJob.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([job, runs]): JobSummary => {
-      const counts = { running: 0, succeeded: 0, failed: 0, skipped: 0, total: runs.length };
+      const counts = {
+        ...Object.fromEntries(RUN_STATUSES.map((status) => [status, 0])),
+        total: runs.length,
+      } as JobSummary['runs'];
       for (const run of runs) counts[run.status] += 1;
       const durations = runs
-        .filter((run) => (run.status === 'succeeded' || run.status === 'failed') && run.durationMs !== null)
+        .filter(
+          (run) => run.durationMs !== null && (run.status === 'succeeded' || FAILED_STATUSES.includes(run.status)),
+        )
         .map((run) => run.durationMs as number)
         .sort((a, b) => a - b);
       return {
@@ -58,8 +63,8 @@ export function summarizeOperations(input: OperationsInput): OperationsReport {
           ? { p50: percentile(durations, 50), p95: percentile(durations, 95), max: durations[durations.length - 1] }
           : null,
         failures: runs
-          .filter((run) => run.status === 'failed')
-          .map((run) => ({ runId: run.id, startedAt: run.startedAt, error: run.error })),
+          .filter((run) => FAILED_STATUSES.includes(run.status))
+          .map((run) => ({ runId: run.id, status: run.status, startedAt: run.startedAt, error: run.error })),
       };
     });
 

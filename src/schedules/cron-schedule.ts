@@ -116,6 +116,17 @@ export class CronSchedule {
     return runs;
   }
 
+  /** The last fire time strictly before `instant`, or null when there is none. */
+  previousBefore(instant: Date): Date | null {
+    let cursor = instant;
+    for (;;) {
+      const [previous] = this.cron.previousRuns(1, cursor);
+      if (!previous) return null;
+      if (this.msToSkip(previous) === 0) return previous;
+      cursor = previous;
+    }
+  }
+
   /**
    * 0 when `candidate` is a fire time. A candidate of `L-n` on the wrong day
    * of its month is skipped with the rest of that day, an hour at a time so

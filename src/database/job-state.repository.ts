@@ -1,0 +1,39 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Kysely } from 'kysely';
+import { DATABASE } from './database.js';
+import type { Database } from './schema.js';
+
+export interface JobState {
+  name: string;
+  paused: boolean;
+  /** When this database first knew the job, or last paused or resumed it: no fire time before it was missed. */
+  since: string;
+}
+
+@Injectable()
+export class JobStateRepository {
+  constructor(@Inject(DATABASE) private readonly db: Kysely<Database>) {}
+
+  /** The stored state of each job, recording the ones seen for the first time. */
+  async ensure(names: string[], now: string): Promise<Map<string, JobState>> {
+    if (names.length > 0) {
+      await this.db
+        .insertInto('jobs')
+        .values(names.map((name) => ({ name, paused: 0, first_seen_at: now, updated_at: now })))
+        .onConflict((conflict) => conflict.column('name').doNothing())
+        .execute();
+    }
+    const rows = await this.db.selectFrom('jobs').selectAll().where('name', 'in', names).execute();
+    return new Map(
+      rows.map((row) => [row.name, { name: row.name, paused: Number(row.paused) === 1, since: row.updated_at }]),
+    );
+  }
+
+  async setPaused(name: string, paused: boolean, now: string): Promise<void> {
+    await this.db
+      .updateTable('jobs')
+      .set({ paused: paused ? 1 : 0, updated_at: now })
+      .where('name', '=', name)
+      .execute();
+  }
+}
