@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { startApp } from './support/app.js';
+import { eventually } from './support/deferred.js';
 import { MAIN, runToExit, SLOW_REPORT_SERVER, spawnServer, type ServerProcess } from './support/server-process.js';
 import { TestClient } from './support/socket.js';
 
@@ -66,6 +67,79 @@ describe('the service as a process', () => {
       const { body: run } = await request(restarted.url).get(`/api/runs/${body.runId}`).expect(200);
       expect(run).toMatchObject({ status: 'succeeded', error: null });
       expect(run.durationMs).toBeGreaterThanOrEqual(1500);
+    } finally {
+      await restarted.close();
+    }
+  });
+
+  it('records a run that outlives SHUTDOWN_TIMEOUT_MS as interrupted, through its signal, and exits 0', async () => {
+    const env = {
+      DATABASE_URL: 'sqlite:./jobs.db',
+      REPORT_ON_STARTUP: 'false',
+      SLOW_REPORT_MS: '20000',
+      SHUTDOWN_TIMEOUT_MS: '500',
+    };
+    server = await spawnServer(SLOW_REPORT_SERVER, env, dir);
+    const client = await TestClient.connect(server.url);
+    await client.emit('subscribe', { topics: ['jobs'] });
+    const { body } = await request(server.url).post('/api/jobs/daily-report/trigger').expect(202);
+    await client.waitFor((event) => event.type === 'job.started' && event.data.runId === body.runId);
+
+    const stoppedAt = Date.now();
+    server.child.kill('SIGTERM');
+    const interrupted = await client.waitFor((event) => event.type === 'job.interrupted');
+    expect(interrupted.data).toMatchObject({ runId: body.runId, status: 'interrupted' });
+    expect(await server.exited).toBe(0);
+    // Exited after the timeout, long before the 20 s job would have ended.
+    expect(Date.now() - stoppedAt).toBeLessThan(10000);
+    client.close();
+
+    const restarted = await startApp({ databaseFile: join(dir, 'jobs.db') });
+    try {
+      const { body: run } = await request(restarted.url).get(`/api/runs/${body.runId}`).expect(200);
+      expect(run).toMatchObject({
+        status: 'interrupted',
+        error: expect.stringContaining('SHUTDOWN_TIMEOUT_MS (500 ms)'),
+      });
+    } finally {
+      await restarted.close();
+    }
+  });
+
+  it('marks the run of a process killed mid-run as abandoned once its lease expires, and the job runs again', async () => {
+    const env = {
+      DATABASE_URL: 'sqlite:./jobs.db',
+      REPORT_ON_STARTUP: 'false',
+      SLOW_REPORT_MS: '20000',
+      RUN_LEASE_MS: '1000',
+    };
+    server = await spawnServer(SLOW_REPORT_SERVER, env, dir);
+    const { body } = await request(server.url).post('/api/jobs/daily-report/trigger').expect(202);
+    await eventually(
+      async () => (await request(server!.url).get(`/api/runs/${body.runId}`)).body as { status: string },
+      (run) => run.status === 'running',
+    );
+    server.child.kill('SIGKILL');
+    expect(await server.exited).toBe('SIGKILL');
+
+    const restarted = await startApp({ databaseFile: join(dir, 'jobs.db'), env: { RUN_LEASE_MS: '1000' } });
+    try {
+      const run = await eventually(
+        async () => (await request(restarted.url).get(`/api/runs/${body.runId}`)).body as { status: string },
+        (current) => current.status === 'abandoned',
+      );
+      expect(run).toMatchObject({ status: 'abandoned', error: 'lease expired: the process running it stopped' });
+      const { body: events } = await request(restarted.url).get('/api/events?limit=500').expect(200);
+      expect(events).toContainEqual(
+        expect.objectContaining({
+          type: 'job.abandoned',
+          topic: 'jobs',
+          data: expect.objectContaining({ runId: body.runId }),
+        }),
+      );
+      const { body: job } = await request(restarted.url).get('/api/jobs/daily-report').expect(200);
+      expect(job.running).toBe(false);
+      await request(restarted.url).post('/api/jobs/daily-report/trigger').expect(202);
     } finally {
       await restarted.close();
     }

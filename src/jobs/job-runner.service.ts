@@ -266,6 +266,7 @@ export class JobRunner implements OnModuleDestroy {
       runId,
       job: job.name,
       trigger,
+      attempt: run.attempt,
       signal: controller.signal,
       progress: (percent, message) => this.progress(run, percent, message),
     };

@@ -5,7 +5,9 @@ export interface JobContext {
   runId: string;
   job: string;
   trigger: RunTrigger;
-  /** Aborted when the service shuts down and the run outlives `SHUTDOWN_TIMEOUT_MS`. */
+  /** 1 for the first try; higher on an automatic retry (`retries` option). */
+  attempt: number;
+  /** Aborted at the job's timeout (`timeoutMs` option), or at shutdown once the run outlives `SHUTDOWN_TIMEOUT_MS`. */
   signal: AbortSignal;
   /** Publishes `job.progress` (percent clamped to 0–100). */
   progress: (percent: number, message?: string) => Promise<void>;

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../src/app.js';
 import { loadEnv } from '../../src/config/env.js';
+import type { Job } from '../../src/jobs/job.js';
 import type { IReportGenerator } from '../../src/reports/report-generator.js';
 
 export interface TestApp {
@@ -19,6 +20,8 @@ export interface StartOptions {
   /** Environment on top of the test defaults (port 0, a fresh temporary database, no start-up report, errors only in logs). */
   env?: Record<string, string>;
   reportGenerator?: Type<IReportGenerator>;
+  /** Jobs of the test's own, beside the built-in ones. */
+  jobs?: Type<Job>[];
   /** Reuse a database file, e.g. to restart on the same data. */
   databaseFile?: string;
 }
@@ -40,7 +43,7 @@ export async function startApp(options: StartOptions = {}): Promise<TestApp> {
     DATABASE_URL: `sqlite:${databaseFile}`,
     ...options.env,
   });
-  const app = await createApp({ env, reportGenerator: options.reportGenerator });
+  const app = await createApp({ env, reportGenerator: options.reportGenerator, jobs: options.jobs });
   await app.listen(0, '127.0.0.1');
   const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
   return {
