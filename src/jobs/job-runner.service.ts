@@ -211,23 +211,22 @@ export class JobRunner implements OnModuleDestroy {
   private async attempts(job: RunnableJob, first: Run, request: RunRequest, slot: Slot): Promise<void> {
     let run = first;
     for (;;) {
-      const retryAt = this.retryTime(run, request.options);
-      const status = await this.attempt(job, run, slot, request.options?.timeoutMs, retryAt);
-      if ((status !== 'failed' && status !== 'timed_out') || !retryAt || slot.shutdown.signal.aborted) return;
+      const retryAt = await this.attempt(job, run, slot, request.options);
+      if (!retryAt) return;
       const waitMs = Math.max(0, retryAt.getTime() - this.clock.now().getTime());
       const waited = await delay(waitMs, true, { signal: slot.shutdown.signal }).catch(() => false);
       if (!waited) return;
-      const now = this.clock.now().toISOString();
       run = {
         ...run,
         id: randomUUID(),
         status: 'running',
-        startedAt: now,
+        startedAt: this.clock.now().toISOString(),
         finishedAt: null,
         durationMs: null,
         error: null,
+        attempt: run.attempt + 1,
+        retryOf: run.id,
       };
-      run = { ...run, attempt: run.attempt + 1, retryOf: slot.runId };
       slot.runId = run.id;
       slot.controller = new AbortController();
       try {
@@ -244,20 +243,13 @@ export class JobRunner implements OnModuleDestroy {
     }
   }
 
-  /** When the next attempt would start if this one fails, or undefined when it is the last. */
-  private retryTime(run: Run, options: JobOptions | undefined): Date | undefined {
-    if (run.attempt >= run.maxAttempts) return undefined;
-    return new Date(this.clock.now().getTime() + backoffDelayMs(options?.backoff, run.attempt));
-  }
-
-  /** One attempt: started, run until it settles or its signal is aborted (timeout, shutdown), recorded. */
-  private async attempt(
-    job: RunnableJob,
-    run: Run,
-    slot: Slot,
-    timeoutMs: number | undefined,
-    retryAt: Date | undefined,
-  ): Promise<RunStatus> {
+  /**
+   * One attempt: started, run until it settles or its signal is aborted
+   * (timeout, shutdown), recorded. Resolves with when the next attempt is
+   * due, if this one failed or timed out and retries remain.
+   */
+  private async attempt(job: RunnableJob, run: Run, slot: Slot, options: JobOptions = {}): Promise<Date | undefined> {
+    const timeoutMs = options.timeoutMs;
     const { id: runId, trigger } = run;
     const controller = slot.controller;
     this.logger.log({ msg: 'run started', job: job.name, runId, trigger, attempt: run.attempt, of: run.maxAttempts });
@@ -300,7 +292,13 @@ export class JobRunner implements OnModuleDestroy {
     } finally {
       clearTimeout(timeout);
     }
-    return this.finish(job, run, outcome, outcome.status === 'succeeded' ? undefined : retryAt);
+    const retryable = outcome.status === 'failed' || outcome.status === 'timed_out';
+    const retryAt =
+      retryable && run.attempt < run.maxAttempts && !slot.shutdown.signal.aborted
+        ? new Date(this.clock.now().getTime() + backoffDelayMs(options.backoff, run.attempt))
+        : undefined;
+    await this.finish(job, run, outcome, retryAt);
+    return retryAt;
   }
 
   private async finish(
@@ -308,7 +306,7 @@ export class JobRunner implements OnModuleDestroy {
     run: Run,
     outcome: Pick<Run, 'status' | 'error'>,
     retryAt: Date | undefined,
-  ): Promise<RunStatus> {
+  ): Promise<void> {
     const finishedAt = this.clock.now();
     const finished: Run = {
       ...run,
@@ -341,7 +339,6 @@ export class JobRunner implements OnModuleDestroy {
     });
     const type = FINAL_EVENTS[finished.status as keyof typeof FINAL_EVENTS];
     await this.publish(type, finished, retryAt);
-    return finished.status;
   }
 
   private async enqueue(slot: Slot, queued: QueuedRun): Promise<RunStart> {
