@@ -40,8 +40,8 @@ export class CronSchedule {
     readonly timeZone: string,
     readonly quartz: boolean,
     private readonly cron: Cron,
-    /** Quartz's `L-n`: croner proposes the days it can fall on, and only the right one of each month is kept. */
-    private readonly daysBeforeLast: number,
+    /** Quartz's `L-n` and `L-nW`: croner proposes the days they can fall on, and only the right one of each month is kept. */
+    private readonly lastRelativeDay?: LastRelativeDay,
   ) {}
 
   static parse(expression: string, timeZone = 'UTC'): CronSchedule {
@@ -53,13 +53,7 @@ export class CronSchedule {
         `"${expression}" has ${fields.length} fields: use 5 (minute hour day-of-month month day-of-week), 6 with seconds first, or Quartz syntax with "?"`,
       );
     }
-    return new CronSchedule(
-      expression,
-      timeZone,
-      false,
-      build(expression, fields.join(' '), { timezone: timeZone }),
-      0,
-    );
+    return new CronSchedule(expression, timeZone, false, build(expression, fields.join(' '), { timezone: timeZone }));
   }
 
   private static parseQuartz(expression: string, fields: string[], timeZone: string): CronSchedule {
@@ -78,11 +72,13 @@ export class CronSchedule {
         `Quartz needs "?" in day-of-month or day-of-week: "${dayOfMonth}" and "${dayOfWeek}" cannot both be given`,
       );
     }
-    const lastOffset = /^L-(\d+)$/i.exec(dayOfMonth);
-    const daysBeforeLast = lastOffset ? Number(lastOffset[1]) : 0;
+    const lastOffset = /^L-(\d+)(W?)$/i.exec(dayOfMonth);
+    const lastRelativeDay = lastOffset
+      ? { daysBeforeLast: Number(lastOffset[1]), nearestWeekday: lastOffset[2] !== '' }
+      : undefined;
     const translated = fields.map((field, index) => {
       if (field === '?') return '*';
-      if (index === 3 && lastOffset) return daysBeforeLast === 0 ? 'L' : possibleDaysBeforeLast(daysBeforeLast);
+      if (index === 3 && lastRelativeDay) return possibleLastRelativeDays(lastRelativeDay);
       if (index === 5) return toCronerWeekdays(field);
       return unwrapRanges(field, QUARTZ_FIELDS[index]);
     });
@@ -91,10 +87,13 @@ export class CronSchedule {
       alternativeWeekdays: true,
       // One day field is always "?", so AND makes the other one the only constraint.
       domAndDow: true,
-      // Quartz's "0/5" (from 0, every 5) is what croner calls a sloppy range.
+      // Quartz's "0/5" (from 0, every 5) and "/5" are what croner calls sloppy ranges.
       sloppyRanges: true,
+      // Quartz fires a wall time repeated at a daylight-saving fall-back once; croner does so for
+      // every hour, minute and second field without a wildcard or step (lists and ranges included).
+      fixedTimeRule: 'no-wildcard',
     });
-    return new CronSchedule(expression, timeZone, true, cron, daysBeforeLast);
+    return new CronSchedule(expression, timeZone, true, cron, lastRelativeDay);
   }
 
   /** The first fire time strictly after `instant`, or null when there is none (a year in the past). */
@@ -133,10 +132,9 @@ export class CronSchedule {
    * that no jump crosses local midnight.
    */
   private msToSkip(candidate: Date): number {
-    if (this.daysBeforeLast === 0) return 0;
+    if (!this.lastRelativeDay) return 0;
     const local = localDateTime(candidate, this.timeZone);
-    const lastDay = new Date(Date.UTC(local.year, local.month, 0)).getUTCDate();
-    if (local.day + this.daysBeforeLast === lastDay) return 0;
+    if (local.day === dayOfLastRelativeDay(this.lastRelativeDay, local.year, local.month)) return 0;
     const msToMidnight = ((24 - local.hour) * 3600 - local.minute * 60 - local.second) * 1000;
     return Math.max(1, Math.min(HOUR_MS, msToMidnight - 1));
   }
@@ -144,10 +142,33 @@ export class CronSchedule {
 
 const HOUR_MS = 3_600_000;
 
-/** The days of the month `L-n` can fall on, for months of 28 to 31 days. */
-function possibleDaysBeforeLast(daysBeforeLast: number): string {
-  const days = [28, 29, 30, 31].map((lastDay) => lastDay - daysBeforeLast).filter((day) => day >= 1);
-  return days.join(',');
+interface LastRelativeDay {
+  daysBeforeLast: number;
+  /** `W`: the weekday nearest to that day, within its month. */
+  nearestWeekday: boolean;
+}
+
+/** The days of the month an `L-n` (or `L-nW`, up to two days either side) can fall on, in months of 28 to 31 days. */
+function possibleLastRelativeDays({ daysBeforeLast, nearestWeekday }: LastRelativeDay): string {
+  const spread = nearestWeekday ? 2 : 0;
+  const days = new Set<number>();
+  for (let day = 28 - daysBeforeLast - spread; day <= 31 - daysBeforeLast + spread; day += 1) {
+    if (day >= 1 && day <= 31) days.add(day);
+  }
+  return [...days].join(',');
+}
+
+/** The day `L-n` or `L-nW` means in a month (1-based), or undefined when the month is too short for it. */
+function dayOfLastRelativeDay({ daysBeforeLast, nearestWeekday }: LastRelativeDay, year: number, month: number) {
+  const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const day = lastDay - daysBeforeLast;
+  if (day < 1) return undefined;
+  if (!nearestWeekday) return day;
+  // Quartz's W: Saturday moves to Friday and Sunday to Monday, never out of the month.
+  const weekday = new Date(Date.UTC(year, month - 1, day)).getUTCDay();
+  if (weekday === 6) return day === 1 ? 3 : day - 1;
+  if (weekday === 0) return day === lastDay ? day - 2 : day + 1;
+  return day;
 }
 
 function build(expression: string, pattern: string, options: CronOptions): Cron {
@@ -212,7 +233,7 @@ function checkSpecialToken(field: string, spec: FieldSpec, fail: (problem: strin
   const upper = field.toUpperCase();
   if (spec === DAY_OF_MONTH) {
     if (upper === 'L' || upper === 'LW') return;
-    const offset = /^L-(\d+)$/.exec(upper);
+    const offset = /^L-(\d+)W?$/.exec(upper);
     if (offset) {
       if (Number(offset[1]) > 30) fail(`the offset from the last day must be at most 30, not ${offset[1]}`);
       return;
@@ -222,7 +243,9 @@ function checkSpecialToken(field: string, spec: FieldSpec, fail: (problem: strin
       checkValue(nearest[1], spec, fail);
       return;
     }
-    return fail('use L, L-n (n ≤ 30), LW or nW (a single day, e.g. 15W); W cannot be combined with a list or range');
+    return fail(
+      'use L, L-n (n ≤ 30), L-nW, LW or nW (a single day, e.g. 15W); W cannot be combined with a list or range',
+    );
   }
   if (spec === DAY_OF_WEEK) {
     if (upper === 'L') return;
@@ -243,15 +266,15 @@ function checkSpecialToken(field: string, spec: FieldSpec, fail: (problem: strin
   return fail('L, W and # are allowed only in day-of-month and day-of-week');
 }
 
-/** `*`, a value, a range `a-b`, or either stepped with `/n` (Quartz also allows `a/n`: from a, every n). */
+/** `*`, a value, a range `a-b`, or either stepped with `/n` (Quartz also allows `a/n`, from a, and `/n`, from the start). */
 function checkItem(item: string, spec: FieldSpec, fail: (problem: string) => never): void {
   const [range, step, extra] = item.split('/');
-  if (extra !== undefined || range === '') fail(`"${item}" is not a value, range or step`);
+  if (extra !== undefined || (range === '' && step === undefined)) fail(`"${item}" is not a value, range or step`);
   if (step !== undefined) {
     if (!/^\d+$/.test(step) || Number(step) < 1) fail(`the step in "${item}" must be a positive whole number`);
     if (Number(step) > spec.max) fail(`the step ${step} is larger than the largest ${spec.name} value ${spec.max}`);
   }
-  if (range === '*') return;
+  if (range === '*' || range === '') return;
   const bounds = range.split('-');
   if (bounds.length > 2) fail(`"${item}" is not a value or a range`);
   bounds.forEach((bound) => checkValue(bound, spec, fail));
@@ -279,19 +302,26 @@ function withoutNames(field: string, spec: FieldSpec): string {
 
 /**
  * Quartz reads a range whose start is after its end as wrapping around
- * (`FRI-MON`, `22-2`); croner does not, so it becomes two ranges.
+ * (`FRI-MON`, `22-2`, and with a step, `22-2/2` = 22, 0, 2); croner does not,
+ * so such a range becomes the list of its values.
  */
 function unwrapRanges(field: string, spec: FieldSpec): string {
   return field
     .split(',')
     .map((item) => {
-      const match = /^([A-Z]{3}|\d+)-([A-Z]{3}|\d+)$/i.exec(item);
+      const match = /^([A-Z]{3}|\d+)-([A-Z]{3}|\d+)(?:\/(\d+))?$/i.exec(item);
       if (!match) return item;
       const fail = (problem: string): never => {
         throw new CronScheduleError(`Quartz ${spec.name} field "${field}": ${problem}`);
       };
       const [from, to] = [checkValue(match[1], spec, fail), checkValue(match[2], spec, fail)];
-      return from <= to ? `${from}-${to}` : `${from}-${spec.max},${spec.min}-${to}`;
+      const step = match[3] === undefined ? undefined : Number(match[3]);
+      if (from <= to) return step === undefined ? `${from}-${to}` : `${from}-${to}/${step}`;
+      const span = spec.max - spec.min + 1;
+      const values: number[] = [];
+      for (let value = from; value <= to + span; value += step ?? 1)
+        values.push(((value - spec.min) % span) + spec.min);
+      return values.join(',');
     })
     .join(',');
 }

@@ -1,0 +1,550 @@
+import { CronSchedule, CronScheduleError } from './cron-schedule.js';
+
+// Every expected instant below was worked out by hand from a calendar of the year in question
+// (weekdays checked with `date -d`), never copied from the evaluator's own output.
+
+/** The same UTC time of day on each date: at('10:15', '2026-01-30') → ['2026-01-30T10:15:00.000Z']. */
+function at(time: string, ...dates: string[]): string[] {
+  const withSeconds = time.length === 5 ? `${time}:00` : time;
+  return dates.map((date) => `${date}T${withSeconds}.000Z`);
+}
+
+/** Full instants written without seconds or milliseconds: utc('2026-01-01T14:58') → ['2026-01-01T14:58:00.000Z']. */
+function utc(...stamps: string[]): string[] {
+  return stamps.map((stamp) => `${stamp.length === 16 ? `${stamp}:00` : stamp}.000Z`);
+}
+
+function runs(cron: string, from: string, count: number, timeZone = 'UTC'): string[] {
+  return CronSchedule.parse(cron, timeZone)
+    .nextRuns(count, new Date(from))
+    .map((instant) => instant.toISOString());
+}
+
+function parseError(cron: string, timeZone?: string): CronScheduleError {
+  try {
+    CronSchedule.parse(cron, timeZone);
+  } catch (error) {
+    if (error instanceof CronScheduleError) return error;
+    throw error;
+  }
+  throw new Error(`"${cron}" was accepted`);
+}
+
+const NEW_YEAR_2026 = '2026-01-01T00:00:00Z'; // a Thursday
+
+describe('CronSchedule.parse', () => {
+  it.each([
+    ['0 0 12 * * ?', true],
+    ['0 15 10 ? * MON-FRI', true],
+    ['0 15 10 ? * 6L 2002-2005', true],
+    ['0 12 * * *', false],
+    ['0 0 12 * * *', false],
+    ['*/20 * * * * *', false],
+  ])('reads "%s" with quartz = %s', (cron, quartz) => {
+    const schedule = CronSchedule.parse(cron, 'Europe/Berlin');
+    expect(schedule).toMatchObject({ expression: cron, timeZone: 'Europe/Berlin', quartz });
+  });
+
+  it('defaults to UTC', () => {
+    expect(CronSchedule.parse('0 0 12 * * ?').timeZone).toBe('UTC');
+    expect(runs('0 0 12 * * ?', NEW_YEAR_2026, 1)).toEqual(at('12:00', '2026-01-01'));
+  });
+
+  it('throws a CronScheduleError naming an unknown time zone', () => {
+    const error = parseError('0 0 12 * * ?', 'Mars/Olympus');
+    expect(error).toBeInstanceOf(CronScheduleError);
+    expect(error.message).toContain('Mars/Olympus');
+  });
+});
+
+describe('Quartz CronTrigger tutorial examples', () => {
+  it.each<[string, string, number, string[]]>([
+    ['0 0 12 * * ?', NEW_YEAR_2026, 3, at('12:00', '2026-01-01', '2026-01-02', '2026-01-03')],
+    ['0 15 10 ? * *', NEW_YEAR_2026, 3, at('10:15', '2026-01-01', '2026-01-02', '2026-01-03')],
+    ['0 15 10 * * ?', NEW_YEAR_2026, 3, at('10:15', '2026-01-01', '2026-01-02', '2026-01-03')],
+    ['0 15 10 * * ? *', NEW_YEAR_2026, 3, at('10:15', '2026-01-01', '2026-01-02', '2026-01-03')],
+    ['0 15 10 * * ? 2005', NEW_YEAR_2026, 5, []],
+    ['0 15 10 * * ? 2005', '2005-12-30T00:00:00Z', 5, at('10:15', '2005-12-30', '2005-12-31')],
+    [
+      '0 * 14 * * ?',
+      '2026-01-01T14:57:00Z',
+      5,
+      utc('2026-01-01T14:58', '2026-01-01T14:59', '2026-01-02T14:00', '2026-01-02T14:01', '2026-01-02T14:02'),
+    ],
+    [
+      '0 0/5 14 * * ?',
+      '2026-01-01T14:45:00Z',
+      5,
+      utc('2026-01-01T14:50', '2026-01-01T14:55', '2026-01-02T14:00', '2026-01-02T14:05', '2026-01-02T14:10'),
+    ],
+    [
+      '0 0/5 14,18 * * ?',
+      '2026-01-01T14:50:00Z',
+      4,
+      utc('2026-01-01T14:55', '2026-01-01T18:00', '2026-01-01T18:05', '2026-01-01T18:10'),
+    ],
+    ['0 0/5 14,18 * * ?', '2026-01-01T18:50:00Z', 3, utc('2026-01-01T18:55', '2026-01-02T14:00', '2026-01-02T14:05')],
+    [
+      '0 0-5 14 * * ?',
+      NEW_YEAR_2026,
+      7,
+      utc(
+        '2026-01-01T14:00',
+        '2026-01-01T14:01',
+        '2026-01-01T14:02',
+        '2026-01-01T14:03',
+        '2026-01-01T14:04',
+        '2026-01-01T14:05',
+        '2026-01-02T14:00',
+      ),
+    ],
+    [
+      // The Wednesdays of March 2026 are the 4th, 11th, 18th and 25th; of March 2027 the 3rd first.
+      '0 10,44 14 ? 3 WED',
+      NEW_YEAR_2026,
+      10,
+      utc(
+        '2026-03-04T14:10',
+        '2026-03-04T14:44',
+        '2026-03-11T14:10',
+        '2026-03-11T14:44',
+        '2026-03-18T14:10',
+        '2026-03-18T14:44',
+        '2026-03-25T14:10',
+        '2026-03-25T14:44',
+        '2027-03-03T14:10',
+        '2027-03-03T14:44',
+      ),
+    ],
+    [
+      '0 15 10 ? * MON-FRI',
+      NEW_YEAR_2026,
+      6,
+      at('10:15', '2026-01-01', '2026-01-02', '2026-01-05', '2026-01-06', '2026-01-07', '2026-01-08'),
+    ],
+    ['0 15 10 15 * ?', NEW_YEAR_2026, 3, at('10:15', '2026-01-15', '2026-02-15', '2026-03-15')],
+    ['0 15 10 L * ?', NEW_YEAR_2026, 4, at('10:15', '2026-01-31', '2026-02-28', '2026-03-31', '2026-04-30')],
+    ['0 15 10 L * ?', '2028-02-01T00:00:00Z', 1, at('10:15', '2028-02-29')],
+    ['0 15 10 L-2 * ?', NEW_YEAR_2026, 4, at('10:15', '2026-01-29', '2026-02-26', '2026-03-29', '2026-04-28')],
+    [
+      '0 15 10 ? * 6L',
+      NEW_YEAR_2026,
+      12,
+      at(
+        '10:15',
+        '2026-01-30',
+        '2026-02-27',
+        '2026-03-27',
+        '2026-04-24',
+        '2026-05-29',
+        '2026-06-26',
+        '2026-07-31',
+        '2026-08-28',
+        '2026-09-25',
+        '2026-10-30',
+        '2026-11-27',
+        '2026-12-25',
+      ),
+    ],
+    ['0 15 10 ? * 6L 2002-2005', NEW_YEAR_2026, 5, []],
+    ['0 15 10 ? * 6L 2002-2005', '2005-10-01T00:00:00Z', 5, at('10:15', '2005-10-28', '2005-11-25', '2005-12-30')],
+    [
+      '0 15 10 ? * 6#3',
+      NEW_YEAR_2026,
+      6,
+      at('10:15', '2026-01-16', '2026-02-20', '2026-03-20', '2026-04-17', '2026-05-15', '2026-06-19'),
+    ],
+    [
+      '0 0 12 1/5 * ?',
+      NEW_YEAR_2026,
+      9,
+      at(
+        '12:00',
+        '2026-01-01',
+        '2026-01-06',
+        '2026-01-11',
+        '2026-01-16',
+        '2026-01-21',
+        '2026-01-26',
+        '2026-01-31',
+        '2026-02-01',
+        '2026-02-06',
+      ),
+    ],
+    ['0 11 11 11 11 ?', NEW_YEAR_2026, 3, at('11:11', '2026-11-11', '2027-11-11', '2028-11-11')],
+  ])('%s after %s (count %d)', (cron, from, count, expected) => {
+    expect(runs(cron, from, count)).toEqual(expected);
+  });
+});
+
+describe('Quartz day-of-month: L, L-n, W and LW', () => {
+  it('L-n counts back from the last day of each month, February included', () => {
+    expect(runs('0 0 12 L-3 * ?', '2026-02-01T00:00:00Z', 1)).toEqual(at('12:00', '2026-02-25'));
+    expect(runs('0 0 12 L-3 * ?', '2028-02-01T00:00:00Z', 1)).toEqual(at('12:00', '2028-02-26'));
+  });
+
+  it('L-28 is the 1st of a leap February and does not exist in a 28-day February', () => {
+    expect(runs('0 0 12 L-28 * ?', '2026-01-15T00:00:00Z', 2)).toEqual(at('12:00', '2026-03-03', '2026-04-02'));
+    expect(runs('0 0 12 L-28 * ?', '2028-01-15T00:00:00Z', 2)).toEqual(at('12:00', '2028-02-01', '2028-03-03'));
+  });
+
+  it('L-30 fires only in 31-day months, on their 1st', () => {
+    expect(runs('0 0 12 L-30 * ?', NEW_YEAR_2026, 8)).toEqual(
+      at(
+        '12:00',
+        '2026-01-01',
+        '2026-03-01',
+        '2026-05-01',
+        '2026-07-01',
+        '2026-08-01',
+        '2026-10-01',
+        '2026-12-01',
+        '2027-01-01',
+      ),
+    );
+  });
+
+  it('L-30 in February never fires, and the search ends', () => {
+    expect(runs('0 0 12 L-30 2 ?', NEW_YEAR_2026, 1)).toEqual([]);
+  });
+
+  it('L-0 is the last day', () => {
+    expect(runs('0 0 12 L-0 * ?', NEW_YEAR_2026, 2)).toEqual(at('12:00', '2026-01-31', '2026-02-28'));
+  });
+
+  it('L-n takes the last day of the month in the schedule time zone', () => {
+    // 30 Jan 01:00 in Tokyo (+09:00) is still 29 Jan in UTC; 30 Jan 23:00 in Los Angeles (-08:00) is 31 Jan in UTC.
+    expect(runs('0 0 1 L-1 * ?', NEW_YEAR_2026, 2, 'Asia/Tokyo')).toEqual(utc('2026-01-29T16:00', '2026-02-26T16:00'));
+    expect(runs('0 0 23 L-1 * ?', NEW_YEAR_2026, 2, 'America/Los_Angeles')).toEqual(
+      utc('2026-01-31T07:00', '2026-02-28T07:00'),
+    );
+  });
+
+  it('15W moves a Saturday to Friday the 14th and a Sunday to Monday the 16th', () => {
+    // 2026: 15 Feb and 15 Mar are Sundays, 15 Aug is a Saturday.
+    expect(runs('0 0 12 15W * ?', NEW_YEAR_2026, 8)).toEqual(
+      at(
+        '12:00',
+        '2026-01-15',
+        '2026-02-16',
+        '2026-03-16',
+        '2026-04-15',
+        '2026-05-15',
+        '2026-06-15',
+        '2026-07-15',
+        '2026-08-14',
+      ),
+    );
+  });
+
+  it('1W never leaves the month: Saturday the 1st fires on Monday the 3rd', () => {
+    // 2026: 1 Feb and 1 Mar are Sundays, 1 Aug is a Saturday.
+    expect(runs('0 0 12 1W * ?', NEW_YEAR_2026, 8)).toEqual(
+      at(
+        '12:00',
+        '2026-01-01',
+        '2026-02-02',
+        '2026-03-02',
+        '2026-04-01',
+        '2026-05-01',
+        '2026-06-01',
+        '2026-07-01',
+        '2026-08-03',
+      ),
+    );
+  });
+
+  it('31W never leaves the month: Sunday the 31st fires on Friday the 29th', () => {
+    expect(runs('0 0 12 31W * ?', '2026-05-01T00:00:00Z', 1)).toEqual(at('12:00', '2026-05-29'));
+    expect(runs('0 0 12 31W * ?', '2026-10-01T00:00:00Z', 1)).toEqual(at('12:00', '2026-10-30'));
+  });
+
+  it('LW is the last weekday of the month', () => {
+    // 2026: 31 Jan and 28 Feb are Saturdays, 31 May is a Sunday.
+    expect(runs('0 0 12 LW * ?', NEW_YEAR_2026, 8)).toEqual(
+      at(
+        '12:00',
+        '2026-01-30',
+        '2026-02-27',
+        '2026-03-31',
+        '2026-04-30',
+        '2026-05-29',
+        '2026-06-30',
+        '2026-07-31',
+        '2026-08-31',
+      ),
+    );
+  });
+
+  it('L-nW (which Quartz also accepts) is the weekday nearest n days before the last', () => {
+    // 2026: 28 Jan and 25 Feb are Wednesdays, 28 Mar a Saturday, 27 Apr a Monday.
+    expect(runs('0 0 12 L-3W * ?', NEW_YEAR_2026, 4)).toEqual(
+      at('12:00', '2026-01-28', '2026-02-25', '2026-03-27', '2026-04-27'),
+    );
+  });
+});
+
+describe('Quartz day-of-week', () => {
+  it.each<[string, string[]]>([
+    ['0 0 12 ? * 1', at('12:00', '2026-01-04', '2026-01-11')],
+    ['0 0 12 ? * SUN', at('12:00', '2026-01-04', '2026-01-11')],
+    ['0 0 12 ? * 2', at('12:00', '2026-01-05', '2026-01-12')],
+    ['0 0 12 ? * MON', at('12:00', '2026-01-05', '2026-01-12')],
+    ['0 0 12 ? * 7', at('12:00', '2026-01-03', '2026-01-10')],
+    ['0 0 12 ? * SAT', at('12:00', '2026-01-03', '2026-01-10')],
+    ['0 0 12 ? * L', at('12:00', '2026-01-03', '2026-01-10')],
+  ])('numbers weekdays 1 = Sunday … 7 = Saturday: %s', (cron, expected) => {
+    expect(runs(cron, NEW_YEAR_2026, 2)).toEqual(expected);
+  });
+
+  it('reads 1-5 as Sunday to Thursday, not Monday to Friday', () => {
+    expect(runs('0 0 12 ? * 1-5', NEW_YEAR_2026, 6)).toEqual(
+      at('12:00', '2026-01-01', '2026-01-04', '2026-01-05', '2026-01-06', '2026-01-07', '2026-01-08'),
+    );
+  });
+
+  it('reads 6L and FRIL alike as the last Friday', () => {
+    const lastFridays = at('12:00', '2026-01-30', '2026-02-27', '2026-03-27', '2026-04-24');
+    expect(runs('0 0 12 ? * 6L', NEW_YEAR_2026, 4)).toEqual(lastFridays);
+    expect(runs('0 0 12 ? * FRIL', NEW_YEAR_2026, 4)).toEqual(lastFridays);
+  });
+
+  it('reads 2#1 and MON#1 as the first Monday', () => {
+    const firstMondays = at('12:00', '2026-01-05', '2026-02-02', '2026-03-02', '2026-04-06');
+    expect(runs('0 0 12 ? * 2#1', NEW_YEAR_2026, 4)).toEqual(firstMondays);
+    expect(runs('0 0 12 ? * MON#1', NEW_YEAR_2026, 4)).toEqual(firstMondays);
+  });
+
+  it('skips the months without a fifth Monday for MON#5', () => {
+    expect(runs('0 0 12 ? * MON#5', NEW_YEAR_2026, 4)).toEqual(
+      at('12:00', '2026-03-30', '2026-06-29', '2026-08-31', '2026-11-30'),
+    );
+  });
+
+  it('wraps FRI-MON and 6-2 around the end of the week', () => {
+    const fridayToMonday = at('12:00', '2026-01-02', '2026-01-03', '2026-01-04', '2026-01-05', '2026-01-09');
+    expect(runs('0 0 12 ? * FRI-MON', NEW_YEAR_2026, 5)).toEqual(fridayToMonday);
+    expect(runs('0 0 12 ? * 6-2', NEW_YEAR_2026, 5)).toEqual(fridayToMonday);
+  });
+
+  it('steps through Quartz weekday numbers: 2/2 is Mon, Wed, Fri and */2 is Sun, Tue, Thu, Sat', () => {
+    expect(runs('0 0 12 ? * 2/2', NEW_YEAR_2026, 4)).toEqual(
+      at('12:00', '2026-01-02', '2026-01-05', '2026-01-07', '2026-01-09'),
+    );
+    expect(runs('0 0 12 ? * */2', NEW_YEAR_2026, 4)).toEqual(
+      at('12:00', '2026-01-01', '2026-01-03', '2026-01-04', '2026-01-06'),
+    );
+  });
+
+  it('steps through a wrapped range: 6-2/2 is Friday and Sunday', () => {
+    expect(runs('0 0 12 ? * 6-2/2', NEW_YEAR_2026, 4)).toEqual(
+      at('12:00', '2026-01-02', '2026-01-04', '2026-01-09', '2026-01-11'),
+    );
+  });
+
+  it('accepts a list of names', () => {
+    expect(runs('0 0 12 ? * MON,WED,FRI', NEW_YEAR_2026, 4)).toEqual(
+      at('12:00', '2026-01-02', '2026-01-05', '2026-01-07', '2026-01-09'),
+    );
+  });
+});
+
+describe('Quartz seconds, minutes, hours, months and years', () => {
+  it('reads a/n as "from a, every n"', () => {
+    expect(runs('5/15 0 12 * * ?', NEW_YEAR_2026, 5)).toEqual(
+      utc(
+        '2026-01-01T12:00:05',
+        '2026-01-01T12:00:20',
+        '2026-01-01T12:00:35',
+        '2026-01-01T12:00:50',
+        '2026-01-02T12:00:05',
+      ),
+    );
+  });
+
+  it('reads 7/6 in the month field as July only', () => {
+    expect(runs('0 0 12 1 7/6 ?', NEW_YEAR_2026, 2)).toEqual(at('12:00', '2026-07-01', '2027-07-01'));
+  });
+
+  it('reads /n (which Quartz also accepts) as */n', () => {
+    expect(runs('0 /15 12 * * ?', NEW_YEAR_2026, 5)).toEqual(
+      utc('2026-01-01T12:00', '2026-01-01T12:15', '2026-01-01T12:30', '2026-01-01T12:45', '2026-01-02T12:00'),
+    );
+  });
+
+  it('wraps 22-2 in hours past midnight', () => {
+    expect(runs('0 0 22-2 * * ?', NEW_YEAR_2026, 6)).toEqual(
+      utc(
+        '2026-01-01T01:00',
+        '2026-01-01T02:00',
+        '2026-01-01T22:00',
+        '2026-01-01T23:00',
+        '2026-01-02T00:00',
+        '2026-01-02T01:00',
+      ),
+    );
+  });
+
+  it('steps through a wrapped hour range: 22-2/2 is 22:00, 00:00 and 02:00', () => {
+    expect(runs('0 0 22-2/2 * * ?', NEW_YEAR_2026, 4)).toEqual(
+      utc('2026-01-01T02:00', '2026-01-01T22:00', '2026-01-02T00:00', '2026-01-02T02:00'),
+    );
+  });
+
+  it('reads month names, lists and wrapped ranges', () => {
+    expect(runs('0 0 12 1 JAN,JUL ?', NEW_YEAR_2026, 3)).toEqual(at('12:00', '2026-01-01', '2026-07-01', '2027-01-01'));
+    expect(runs('0 0 12 1 NOV-FEB ?', '2026-01-15T00:00:00Z', 5)).toEqual(
+      at('12:00', '2026-02-01', '2026-11-01', '2026-12-01', '2027-01-01', '2027-02-01'),
+    );
+  });
+
+  it('reads year lists, ranges and steps, and stops when the years run out', () => {
+    expect(runs('0 0 12 1 1 ? 2027,2029', NEW_YEAR_2026, 3)).toEqual(at('12:00', '2027-01-01', '2029-01-01'));
+    expect(runs('0 0 12 1 1 ? 2027-2029', NEW_YEAR_2026, 5)).toEqual(
+      at('12:00', '2027-01-01', '2028-01-01', '2029-01-01'),
+    );
+    expect(runs('0 0 12 1 1 ? 2026/2', NEW_YEAR_2026, 3)).toEqual(
+      at('12:00', '2026-01-01', '2028-01-01', '2030-01-01'),
+    );
+  });
+
+  it('is case-insensitive, as Quartz is', () => {
+    expect(runs('0 0 12 lw * ?', NEW_YEAR_2026, 1)).toEqual(at('12:00', '2026-01-30'));
+    expect(runs('0 0 12 15w * ?', '2026-02-01T00:00:00Z', 1)).toEqual(at('12:00', '2026-02-16'));
+    expect(runs('0 0 12 l-2 * ?', NEW_YEAR_2026, 1)).toEqual(at('12:00', '2026-01-29'));
+    expect(runs('0 0 12 ? * fril', NEW_YEAR_2026, 1)).toEqual(at('12:00', '2026-01-30'));
+    expect(runs('0 0 12 ? * mon#1', NEW_YEAR_2026, 1)).toEqual(at('12:00', '2026-01-05'));
+    expect(runs('0 0 12 1 jan,jul ?', '2026-01-02T00:00:00Z', 1)).toEqual(at('12:00', '2026-07-01'));
+  });
+});
+
+describe('@nestjs/schedule syntax (no "?")', () => {
+  it.each<[string, string, number, string[]]>([
+    ['0 7 * * 0', NEW_YEAR_2026, 2, at('07:00', '2026-01-04', '2026-01-11')],
+    ['0 7 * * 7', NEW_YEAR_2026, 2, at('07:00', '2026-01-04', '2026-01-11')],
+    ['0 0 12 * * 1', NEW_YEAR_2026, 2, at('12:00', '2026-01-05', '2026-01-12')],
+    ['30 8 * * 1-5', NEW_YEAR_2026, 4, at('08:30', '2026-01-01', '2026-01-02', '2026-01-05', '2026-01-06')],
+    [
+      '*/20 * * * * *',
+      NEW_YEAR_2026,
+      4,
+      utc('2026-01-01T00:00:20', '2026-01-01T00:00:40', '2026-01-01T00:01:00', '2026-01-01T00:01:20'),
+    ],
+    // Day-of-month and day-of-week both restricted: either one matches (the 13th, or any Friday).
+    ['0 12 13 * 5', NEW_YEAR_2026, 4, at('12:00', '2026-01-02', '2026-01-09', '2026-01-13', '2026-01-16')],
+    ['0 0 12 13 * 5', NEW_YEAR_2026, 4, at('12:00', '2026-01-02', '2026-01-09', '2026-01-13', '2026-01-16')],
+  ])('%s after %s (count %d)', (cron, from, count, expected) => {
+    expect(runs(cron, from, count)).toEqual(expected);
+  });
+});
+
+describe('time zones and daylight saving', () => {
+  it.each<[string, string, string[]]>([
+    // Berlin: CET +01:00 until 29 Mar 2026, CEST +02:00 until 25 Oct 2026.
+    ['Europe/Berlin', '2026-03-27T12:00:00Z', utc('2026-03-28T06:00', '2026-03-29T05:00', '2026-03-30T05:00')],
+    ['Europe/Berlin', '2026-10-23T12:00:00Z', utc('2026-10-24T05:00', '2026-10-25T06:00', '2026-10-26T06:00')],
+    // New York: EST -05:00 until 8 Mar 2026, EDT -04:00 until 1 Nov 2026.
+    ['America/New_York', '2026-03-06T12:00:00Z', utc('2026-03-07T12:00', '2026-03-08T11:00', '2026-03-09T11:00')],
+    ['America/New_York', '2026-10-30T12:00:00Z', utc('2026-10-31T11:00', '2026-11-01T12:00', '2026-11-02T12:00')],
+    // Adelaide: ACDT +10:30 until 5 Apr 2026, ACST +09:30 until 4 Oct 2026; 07:00 there is the previous UTC day.
+    ['Australia/Adelaide', '2026-04-02T12:00:00Z', utc('2026-04-02T20:30', '2026-04-03T20:30', '2026-04-04T21:30')],
+    ['Australia/Adelaide', '2026-10-01T12:00:00Z', utc('2026-10-01T21:30', '2026-10-02T21:30', '2026-10-03T20:30')],
+    // St. John's: NST -03:30 until 8 Mar 2026, NDT -02:30 until 1 Nov 2026.
+    ['America/St_Johns', '2026-03-06T12:00:00Z', utc('2026-03-07T10:30', '2026-03-08T09:30', '2026-03-09T09:30')],
+    ['America/St_Johns', '2026-10-30T12:00:00Z', utc('2026-10-31T09:30', '2026-11-01T10:30', '2026-11-02T10:30')],
+  ])('keeps 0 0 7 * * ? at 07:00 local in %s across the change after %s', (timeZone, from, expected) => {
+    expect(runs('0 0 7 * * ?', from, 3, timeZone)).toEqual(expected);
+  });
+
+  it('fires 02:30 on the spring-forward day in Berlin at 03:00 CEST, the end of the gap (02:30 does not exist)', () => {
+    // 03:00 CEST = 01:00 UTC. Quartz 2.3 does not fire at all that day (its next time is 00:30 UTC on the 30th).
+    expect(runs('0 30 2 * * ?', '2026-03-27T12:00:00Z', 3, 'Europe/Berlin')).toEqual(
+      utc('2026-03-28T01:30', '2026-03-29T01:00', '2026-03-30T00:30'),
+    );
+  });
+
+  it('fires 02:30 on the fall-back day in Berlin once, although 02:30 happens twice', () => {
+    const [onFallBack, ...after] = runs('0 30 2 * * ?', '2026-10-24T12:00:00Z', 3, 'Europe/Berlin');
+    // 02:30 CEST = 00:30 UTC, 02:30 CET = 01:30 UTC: one of them, not both.
+    expect(['2026-10-25T00:30:00.000Z', '2026-10-25T01:30:00.000Z']).toContain(onFallBack);
+    expect(after).toEqual(utc('2026-10-26T01:30', '2026-10-27T01:30'));
+  });
+
+  it('fires each repeated wall time of the fall-back hour once, also for a list of minutes', () => {
+    // 02:00 and 02:30 happen twice on 25 Oct 2026 in Berlin (CEST 00:00Z/00:30Z, then CET 01:00Z/01:30Z).
+    const next = runs('0 0,30 2 * * ?', '2026-10-24T12:00:00Z', 4, 'Europe/Berlin');
+    expect(next.slice(0, 2).map((instant) => instant.slice(0, 10))).toEqual(['2026-10-25', '2026-10-25']);
+    expect(next.slice(0, 2).map((instant) => instant.slice(14, 16))).toEqual(['00', '30']);
+    expect(next.slice(2)).toEqual(utc('2026-10-26T01:00', '2026-10-26T01:30'));
+  });
+});
+
+describe('nextAfter', () => {
+  it('returns the first fire time strictly after the instant', () => {
+    const schedule = CronSchedule.parse('0 0 12 * * ?');
+    expect(schedule.nextAfter(new Date('2026-01-01T12:00:00.000Z'))?.toISOString()).toBe('2026-01-02T12:00:00.000Z');
+    expect(schedule.nextAfter(new Date('2026-01-01T11:59:59.999Z'))?.toISOString()).toBe('2026-01-01T12:00:00.000Z');
+  });
+
+  it('returns null when the expression never fires again', () => {
+    expect(CronSchedule.parse('0 15 10 * * ? 2005').nextAfter(new Date(NEW_YEAR_2026))).toBeNull();
+  });
+
+  it('nextRuns does not return the instant it starts from', () => {
+    expect(runs('0 0 12 * * ?', '2026-01-01T12:00:00Z', 2)).toEqual(at('12:00', '2026-01-02', '2026-01-03'));
+  });
+});
+
+describe('CronScheduleError names the field and the token', () => {
+  it.each<[string, string[]]>([
+    ['0 0 12 ? * 8', ['day-of-week', '"8"']],
+    ['0 0 12 ? * 0', ['day-of-week', '"0"']],
+    ['0 0 12 ? * 0-5', ['day-of-week', '"0-5"']],
+    ['0 0 12 ? * 8L', ['day-of-week', '"8L"']],
+    ['0 0 12 ? * 6#6', ['day-of-week', '"6#6"', '1 to 5']],
+    ['0 0 12 ? * 6#0', ['day-of-week', '"6#0"', '1 to 5']],
+    ['0 0 12 ? * 1#2,2#1', ['day-of-week', '"1#2,2#1"']],
+    ['0 0 12 ? * 6L,2', ['day-of-week', '"6L,2"']],
+    ['0 0 12 ? * 15W', ['day-of-week', '"15W"']],
+    ['0 0 12 ? * MON-', ['day-of-week', '"MON-"']],
+    ['0 0 12 ? * MON-XYZ', ['day-of-week', '"MON-XYZ"']],
+    ['0 0 12 ? * JAN', ['day-of-week', '"JAN"']],
+    ['0 0 12 L-31 * ?', ['day-of-month', '"L-31"', '30']],
+    ['0 0 12 15W,20 * ?', ['day-of-month', '"15W,20"']],
+    ['0 0 12 1-15W * ?', ['day-of-month', '"1-15W"']],
+    ['0 0 12 32W * ?', ['day-of-month', '32']],
+    ['0 0 12 0W * ?', ['day-of-month', '0']],
+    ['0 0 12 L,15 * ?', ['day-of-month', '"L,15"']],
+    ['0 0 12 32 * ?', ['day-of-month', '"32"']],
+    ['0 0 12 0 * ?', ['day-of-month', '"0"']],
+    ['0 0 12 ? 13 *', ['month', '"13"']],
+    ['0 0 12 ? FOO *', ['month', '"FOO"']],
+    ['0 0 12 1 L ?', ['month', '"L"']],
+    ['0 0 L * * ?', ['hour', '"L"']],
+    ['0 0 24 * * ?', ['hour', '"24"']],
+    ['0 60 12 * * ?', ['minute', '"60"']],
+    ['61 0 12 * * ?', ['second', '"61"']],
+    ['0/60 0 12 * * ?', ['second', '"0/60"']],
+    ['0 0 12 ? * */8', ['day-of-week', '"*/8"']],
+    ['0 0 12 * * ? 1969', ['year', '"1969"']],
+    ['? 0 12 * * ?', ['second', '"?"']],
+    ['0 ? 12 * * ?', ['minute', '"?"']],
+    ['0 0 12 15 * MON ?', ['year', '"?"']],
+    ['0 0 12 ? * ?', ['"?"', 'day-of-month', 'day-of-week']],
+    ['0 12 ? * MON', ['6 or 7 fields', '5']],
+    ['0 0 12 * * ? 2027 1', ['6 or 7 fields', '8']],
+    ['0 0 12 * * * 2027 1', ['8 fields']],
+    ['every day at noon', ['4 fields']],
+    ['', ['1 fields']],
+  ])('rejects "%s"', (cron, fragments) => {
+    const { message } = parseError(cron);
+    for (const fragment of fragments) expect(message).toContain(fragment);
+  });
+
+  it.each([['0 7 * * 8'], ['61 * * * *'], ['hello world foo bar baz']])(
+    'rejects "%s" as @nestjs/schedule syntax, quoting it',
+    (cron) => {
+      expect(parseError(cron).message).toContain(`"${cron}"`);
+    },
+  );
+});
