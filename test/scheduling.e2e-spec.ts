@@ -226,4 +226,13 @@ describe('scheduling like Quartz.NET', () => {
     expect(job.nextRunsAt).toEqual(preview.next);
     expect(job.nextRunAt).toBe(preview.next[0]);
   });
+
+  it('previews in JOBS_TIME_ZONE unless told otherwise', async () => {
+    server = await startApp({ env: { JOBS_TIME_ZONE: 'Europe/Berlin' } });
+    const { body } = await request(server.url)
+      .get('/api/schedules/preview')
+      .query({ cron: '0 0 7 * * ?', from: '2026-07-01T00:00:00Z', count: 1 })
+      .expect(200);
+    expect(body).toEqual({ cron: '0 0 7 * * ?', timeZone: 'Europe/Berlin', next: ['2026-07-01T05:00:00.000Z'] });
+  });
 });

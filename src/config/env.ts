@@ -16,7 +16,7 @@ import {
 import { IsCronExpression } from '../schedules/is-cron-expression.validator.js';
 
 /** Node cuts longer timers to 1 ms. */
-const MAX_TIMER_MS = 2_147_483_647;
+export const MAX_TIMER_MS = 2_147_483_647;
 /** Ten years: far beyond any sensible retention, and safely inside the range of a Date. */
 const MAX_RETENTION_DAYS = 3650;
 
@@ -98,7 +98,7 @@ export class Env {
   /** A fire time missed while the service was down runs at start-up only if it is more recent than this. */
   @IsInt({ message: 'MISFIRE_THRESHOLD must be a duration such as 86400000, 90m, 24h or 2d' })
   @Min(0)
-  @Max(MAX_TIMER_MS)
+  @Max(MAX_RETENTION_DAYS * 86_400_000)
   MISFIRE_THRESHOLD = 24 * 60 * 60 * 1000;
 }
 

@@ -70,7 +70,7 @@ export class RunsRepository {
       .updateTable('runs')
       .set({ lease_expires_at: leaseUntil })
       .where('id', 'in', ids)
-      .where('status', '=', 'running')
+      .where('status', 'in', ['running', 'queued'])
       .execute();
   }
 
@@ -89,9 +89,9 @@ export class RunsRepository {
   }
 
   /**
-   * Marks running runs whose lease expired before `now` as abandoned (the
-   * process running them stopped) and returns them; `activeIds` are runs this
-   * process is running, which are never taken.
+   * Marks running and queued runs whose lease expired before `now` as
+   * abandoned (the process holding them stopped) and returns them;
+   * `activeIds` are this process's own runs, which are never taken.
    */
   async abandonExpired(now: string, activeIds: string[]): Promise<Run[]> {
     let query = this.db
@@ -102,7 +102,7 @@ export class RunsRepository {
         error: 'lease expired: the process running it stopped',
         lease_expires_at: null,
       })
-      .where('status', '=', 'running')
+      .where('status', 'in', ['running', 'queued'])
       .where('lease_expires_at', '<', now);
     if (activeIds.length > 0) query = query.where('id', 'not in', activeIds);
     const rows = await query.returningAll().execute();

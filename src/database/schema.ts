@@ -34,7 +34,7 @@ export interface RunsTable {
   attempt: ColumnType<number, number | undefined, number>;
   max_attempts: ColumnType<number, number | undefined, number>;
   retry_of: string | null;
-  /** While running: the instant after which the run counts as abandoned unless renewed. */
+  /** While running or queued: the instant after which the run counts as abandoned unless renewed. */
   lease_expires_at: Timestamp | null;
 }
 

@@ -12,7 +12,8 @@ export function backoffDelayMs(
   attempt: number,
   random: () => number = Math.random,
 ): number {
-  const { initialMs, maxMs } = { ...DEFAULT_BACKOFF, ...backoff };
+  const initialMs = backoff?.initialMs ?? DEFAULT_BACKOFF.initialMs;
+  const maxMs = backoff?.maxMs ?? DEFAULT_BACKOFF.maxMs;
   const exponential = Math.min(maxMs, initialMs * 2 ** (attempt - 1));
   return Math.round(exponential / 2 + random() * (exponential / 2));
 }

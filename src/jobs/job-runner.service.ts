@@ -38,6 +38,9 @@ class RunAbort extends Error {
   }
 }
 
+/** How an attempt ended; the stack of a job's exception goes to the log only. */
+type Outcome = Pick<Run, 'status' | 'error'> & { stack?: string };
+
 interface QueuedRun {
   job: RunnableJob;
   request: RunRequest;
@@ -89,9 +92,9 @@ export class JobRunner implements OnModuleDestroy {
     return this.slots.get(jobName)?.runId;
   }
 
-  /** The runs this process is running: their leases are its to renew. */
+  /** The runs this process is running or has queued: their leases are its to renew. */
   activeRunIds(): string[] {
-    return [...this.slots.values()].map((slot) => slot.runId);
+    return [...this.slots.values()].flatMap((slot) => (slot.queued ? [slot.runId, slot.queued.run.id] : [slot.runId]));
   }
 
   /**
@@ -266,7 +269,7 @@ export class JobRunner implements OnModuleDestroy {
       timeoutMs === undefined
         ? undefined
         : setTimeout(() => controller.abort(new RunAbort('timed_out', `timed out after ${timeoutMs} ms`)), timeoutMs);
-    let outcome: Pick<Run, 'status' | 'error'>;
+    let outcome: Outcome;
     // A job that ignores its signal may settle after the run has ended: its outcome then has no one to tell.
     const work = Promise.resolve().then(() => job.run(context));
     work.catch(() => undefined);
@@ -278,17 +281,7 @@ export class JobRunner implements OnModuleDestroy {
       outcome =
         reason instanceof RunAbort
           ? { status: reason.status, error: reason.message }
-          : { status: 'failed', error: messageOf(error) };
-      if (!(reason instanceof RunAbort)) {
-        this.logger.error({
-          msg: 'run failed',
-          job: job.name,
-          runId,
-          trigger,
-          error: outcome.error,
-          stack: (error as Error)?.stack,
-        });
-      }
+          : { status: 'failed', error: messageOf(error), stack: (error as Error)?.stack };
     } finally {
       clearTimeout(timeout);
     }
@@ -304,7 +297,7 @@ export class JobRunner implements OnModuleDestroy {
   private async finish(
     job: RunnableJob,
     run: Run,
-    outcome: Pick<Run, 'status' | 'error'>,
+    { stack, ...outcome }: Outcome,
     retryAt: Date | undefined,
   ): Promise<void> {
     const finishedAt = this.clock.now();
@@ -325,7 +318,7 @@ export class JobRunner implements OnModuleDestroy {
         error: messageOf(error),
       });
     }
-    const level = finished.status === 'succeeded' ? 'log' : 'warn';
+    const level = finished.status === 'succeeded' ? 'log' : finished.status === 'failed' ? 'error' : 'warn';
     this.logger[level]({
       msg: `run ${finished.status}`,
       job: job.name,
@@ -336,6 +329,7 @@ export class JobRunner implements OnModuleDestroy {
       durationMs: finished.durationMs,
       ...(finished.error ? { error: finished.error } : {}),
       ...(retryAt ? { nextAttemptAt: retryAt.toISOString() } : {}),
+      ...(stack ? { stack } : {}),
     });
     const type = FINAL_EVENTS[finished.status as keyof typeof FINAL_EVENTS];
     await this.publish(type, finished, retryAt);
@@ -346,7 +340,7 @@ export class JobRunner implements OnModuleDestroy {
     const run: Run = { ...queued.run, status: 'queued' };
     queued.run = run;
     try {
-      await this.runs.insert(run);
+      await this.runs.insert(run, this.leaseUntil());
     } catch (error) {
       if (slot.queued === queued) slot.queued = undefined;
       throw error;

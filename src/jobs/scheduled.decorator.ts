@@ -1,5 +1,6 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { Cron } from '@nestjs/schedule';
+import { MAX_TIMER_MS } from '../config/env.js';
 import type { Job } from './job.js';
 
 export interface Backoff {
@@ -58,5 +59,31 @@ export function declaredSchedule(job: Job): JobSchedule {
   if (schedule.name !== job.name) {
     throw new Error(`job "${job.name}" declares its schedule under another name, "${schedule.name}"`);
   }
+  const problem = problemWithOptions(schedule);
+  if (problem) throw new Error(`job "${job.name}" has invalid options: ${problem}`);
   return schedule;
+}
+
+const isWholeBetween = (value: unknown, min: number, max: number) =>
+  typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+
+function problemWithOptions({ timeoutMs, retries, backoff, overlap, misfire }: JobOptions): string | undefined {
+  if (timeoutMs !== undefined && !isWholeBetween(timeoutMs, 1, MAX_TIMER_MS)) {
+    return `timeoutMs must be a whole number of milliseconds from 1 to ${MAX_TIMER_MS}, not ${timeoutMs}`;
+  }
+  if (retries !== undefined && !isWholeBetween(retries, 0, 100))
+    return `retries must be a whole number from 0 to 100, not ${retries}`;
+  if (backoff !== undefined) {
+    if (!isWholeBetween(backoff.initialMs, 1, MAX_TIMER_MS))
+      return `backoff.initialMs must be a positive whole number, not ${backoff.initialMs}`;
+    if (backoff.maxMs !== undefined && !isWholeBetween(backoff.maxMs, backoff.initialMs, MAX_TIMER_MS)) {
+      return `backoff.maxMs must be a whole number no smaller than initialMs, not ${backoff.maxMs}`;
+    }
+  }
+  if (overlap !== undefined && overlap !== 'skip' && overlap !== 'queue')
+    return `overlap must be 'skip' or 'queue', not ${String(overlap)}`;
+  if (misfire !== undefined && misfire !== 'fire-once' && misfire !== 'ignore') {
+    return `misfire must be 'fire-once' or 'ignore', not ${String(misfire)}`;
+  }
+  return undefined;
 }

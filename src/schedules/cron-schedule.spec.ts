@@ -548,3 +548,17 @@ describe('CronScheduleError names the field and the token', () => {
     },
   );
 });
+
+describe('nicknames and options beyond Quartz', () => {
+  it('reads @daily and @hourly as @nestjs/schedule does', () => {
+    const daily = CronSchedule.parse('@daily', 'UTC');
+    expect(daily.quartz).toBe(false);
+    expect(daily.nextRuns(2, new Date('2026-01-01T10:00:00Z')).map((run) => run.toISOString())).toEqual([
+      '2026-01-02T00:00:00.000Z',
+      '2026-01-03T00:00:00.000Z',
+    ]);
+    expect(CronSchedule.parse('@hourly').nextAfter(new Date('2026-01-01T10:15:00Z'))?.toISOString()).toBe(
+      '2026-01-01T11:00:00.000Z',
+    );
+  });
+});

@@ -48,7 +48,8 @@ export class CronSchedule {
     assertTimeZone(timeZone);
     const fields = expression.trim().split(/\s+/);
     if (fields.some((field) => field.includes('?'))) return CronSchedule.parseQuartz(expression, fields, timeZone);
-    if (fields.length < 5 || fields.length > 6) {
+    const nickname = fields.length === 1 && fields[0].startsWith('@');
+    if (!nickname && (fields.length < 5 || fields.length > 6)) {
       throw new CronScheduleError(
         `"${expression}" has ${fields.length} fields: use 5 (minute hour day-of-month month day-of-week), 6 with seconds first, or Quartz syntax with "?"`,
       );

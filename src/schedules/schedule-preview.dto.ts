@@ -9,9 +9,10 @@ export class SchedulePreviewQueryDto {
   @IsCronExpression()
   cron: string;
 
+  /** Defaults to JOBS_TIME_ZONE, the zone the jobs' schedules are read in. */
   @IsOptional()
   @IsTimeZone({ message: 'timeZone must be an IANA time zone such as UTC or Europe/Berlin' })
-  timeZone = 'UTC';
+  timeZone?: string;
 
   @IsOptional()
   @IsISO8601({ strict: true }, { message: 'from must be an ISO-8601 instant such as 2026-01-31T07:00:00.000Z' })

@@ -1,20 +1,25 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { CLOCK, type Clock } from '../common/clock.js';
+import { Env } from '../config/env.js';
 import { CronSchedule } from './cron-schedule.js';
 import { SchedulePreviewQueryDto, type SchedulePreview } from './schedule-preview.dto.js';
 
 @Controller('api/schedules')
 export class SchedulesController {
-  constructor(@Inject(CLOCK) private readonly clock: Clock) {}
+  constructor(
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly env: Env,
+  ) {}
 
   /** When an expression would fire: the same evaluator that drives the jobs. */
   @Get('preview')
   preview(@Query() query: SchedulePreviewQueryDto): SchedulePreview {
-    const schedule = CronSchedule.parse(query.cron, query.timeZone);
+    const timeZone = query.timeZone ?? this.env.JOBS_TIME_ZONE;
+    const schedule = CronSchedule.parse(query.cron, timeZone);
     const from = query.from ? new Date(query.from) : this.clock.now();
     return {
       cron: query.cron,
-      timeZone: query.timeZone,
+      timeZone,
       next: schedule.nextRuns(query.count, from).map((instant) => instant.toISOString()),
     };
   }
