@@ -402,11 +402,11 @@ describe('GET /api/schedules/preview', () => {
       await expect(preview({ cron: '0 0 7 * * ?', timeZone, from, count: 4 })).resolves.toEqual(expected);
     });
 
-    it('fires 02:30 on the Berlin spring-forward day at 03:00 CEST, where the skipped hour ends', async () => {
+    it('does not fire 02:30 on the Berlin spring-forward day, which has no 02:30 (as Quartz 2.3)', async () => {
       // 02:30 does not exist on 29 Mar 2026; 03:00 CEST = 01:00 UTC. (Quartz 2.3 does not fire that day at all.)
       await expect(
         preview({ cron: '0 30 2 * * ?', timeZone: 'Europe/Berlin', from: '2026-03-27T12:00:00Z', count: 3 }),
-      ).resolves.toEqual(utc('2026-03-28T01:30', '2026-03-29T01:00', '2026-03-30T00:30'));
+      ).resolves.toEqual(utc('2026-03-28T01:30', '2026-03-30T00:30', '2026-03-31T00:30'));
     });
 
     it('fires 02:30 on the Berlin fall-back day once, although the clock shows 02:30 twice', async () => {

@@ -456,9 +456,21 @@ describe('time zones and daylight saving', () => {
     expect(runs('0 0 7 * * ?', from, 3, timeZone)).toEqual(expected);
   });
 
-  it('fires 02:30 on the spring-forward day in Berlin at 03:00 CEST, the end of the gap (02:30 does not exist)', () => {
-    // 03:00 CEST = 01:00 UTC. Quartz 2.3 does not fire at all that day (its next time is 00:30 UTC on the 30th).
+  it('does not fire 02:30 on the spring-forward day in Berlin (02:30 does not exist), as Quartz 2.3 does', () => {
     expect(runs('0 30 2 * * ?', '2026-03-27T12:00:00Z', 3, 'Europe/Berlin')).toEqual(
+      utc('2026-03-28T01:30', '2026-03-30T00:30', '2026-03-31T00:30'),
+    );
+  });
+
+  it('fires each wall time of a stepped schedule once in the repeated fall-back hour, as Quartz does', () => {
+    // Berlin, 25 Oct 2026: 02:00-02:59 CEST (00:00-00:59Z) and again CET (01:00-01:59Z); 4 fires, not 8.
+    expect(runs('0 0/15 2 * * ?', '2026-10-24T12:00:00Z', 5, 'Europe/Berlin')).toEqual(
+      utc('2026-10-25T00:00', '2026-10-25T00:15', '2026-10-25T00:30', '2026-10-25T00:45', '2026-10-26T01:00'),
+    );
+  });
+
+  it('keeps croner (Vixie cron) behaviour for @nestjs/schedule syntax: 02:30 fires at 03:00 CEST, the end of the gap', () => {
+    expect(runs('30 2 * * *', '2026-03-27T12:00:00Z', 3, 'Europe/Berlin')).toEqual(
       utc('2026-03-28T01:30', '2026-03-29T01:00', '2026-03-30T00:30'),
     );
   });

@@ -128,20 +128,34 @@ export class CronSchedule {
   }
 
   /**
-   * 0 when `candidate` is a fire time. A candidate of `L-n` on the wrong day
-   * of its month is skipped with the rest of that day, an hour at a time so
-   * that no jump crosses local midnight.
+   * 0 when croner's `candidate` is a fire time, else how far to move on.
+   * In Quartz syntax, as Quartz does, a wall time that daylight saving skips
+   * does not fire (croner moves it to the end of the gap), and a wall time it
+   * repeats fires once (croner fires interval schedules in both passes). A
+   * candidate of `L-n` on the wrong day of its month is skipped with the rest
+   * of that day, an hour at a time so that no jump crosses local midnight.
    */
   private msToSkip(candidate: Date): number {
-    if (!this.lastRelativeDay) return 0;
+    if (!this.quartz) return 0;
+    if (!this.cron.match(candidate)) return 1;
     const local = localDateTime(candidate, this.timeZone);
-    if (local.day === dayOfLastRelativeDay(this.lastRelativeDay, local.year, local.month)) return 0;
+    if (sameWallTime(local, localDateTime(new Date(candidate.getTime() - HOUR_MS), this.timeZone))) return 1;
+    if (!this.lastRelativeDay || local.day === dayOfLastRelativeDay(this.lastRelativeDay, local.year, local.month)) {
+      return 0;
+    }
     const msToMidnight = ((24 - local.hour) * 3600 - local.minute * 60 - local.second) * 1000;
     return Math.max(1, Math.min(HOUR_MS, msToMidnight - 1));
   }
 }
 
 const HOUR_MS = 3_600_000;
+
+type LocalDateTime = ReturnType<typeof localDateTime>;
+
+/** The same reading of the clock: an hour apart, only when daylight saving repeats an hour. */
+function sameWallTime(a: LocalDateTime, b: LocalDateTime): boolean {
+  return (Object.keys(a) as (keyof LocalDateTime)[]).every((part) => a[part] === b[part]);
+}
 
 interface LastRelativeDay {
   daysBeforeLast: number;
