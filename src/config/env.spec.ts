@@ -34,7 +34,16 @@ describe('loadEnv', () => {
       EVENT_RETENTION_HOURS: 24,
       SHUTDOWN_TIMEOUT_MS: 30000,
       REPORT_ON_STARTUP: true,
+      RUN_LEASE_MS: 15000,
+      MISFIRE_THRESHOLD: 86_400_000,
     });
+  });
+
+  it('leaves DAILY_REPORT_CRON and CLEANUP_CRON undefined when unset or blank, for the jobs to use their own', () => {
+    const env = loadEnv({ DAILY_REPORT_CRON: '', CLEANUP_CRON: '  ' });
+
+    expect(env.DAILY_REPORT_CRON).toBeUndefined();
+    expect(env.CLEANUP_CRON).toBeUndefined();
   });
 
   it('treats empty and blank values as unset', () => {
@@ -52,6 +61,7 @@ describe('loadEnv', () => {
       REPORT_RETENTION_DAYS: '365',
       EVENT_RETENTION_HOURS: ' 48 ',
       SHUTDOWN_TIMEOUT_MS: '0',
+      RUN_LEASE_MS: '5000',
     });
 
     expect(env.PORT).toBe(8080);
@@ -59,6 +69,24 @@ describe('loadEnv', () => {
     expect(env.REPORT_RETENTION_DAYS).toBe(365);
     expect(env.EVENT_RETENTION_HOURS).toBe(48);
     expect(env.SHUTDOWN_TIMEOUT_MS).toBe(0);
+    expect(env.RUN_LEASE_MS).toBe(5000);
+  });
+
+  it('accepts the smallest RUN_LEASE_MS, 1000', () => {
+    expect(loadEnv({ RUN_LEASE_MS: '1000' }).RUN_LEASE_MS).toBe(1000);
+  });
+
+  it.each([
+    ['90m', 5_400_000],
+    ['24h', 86_400_000],
+    ['2d', 172_800_000],
+    ['45s', 45_000],
+    ['250ms', 250],
+    ['3600000', 3_600_000],
+    ['0', 0],
+    [' 12h ', 43_200_000],
+  ])('reads MISFIRE_THRESHOLD=%s as %s ms', (value, expected) => {
+    expect(loadEnv({ MISFIRE_THRESHOLD: value }).MISFIRE_THRESHOLD).toBe(expected);
   });
 
   it('takes the string settings as given', () => {
@@ -108,12 +136,27 @@ describe('loadEnv', () => {
     ['RUN_RETENTION_DAYS', '3651'],
     ['EVENT_RETENTION_HOURS', '87601'],
     ['REPORT_ON_STARTUP', 'yes'],
+    ['RUN_LEASE_MS', 'soon'],
+    ['RUN_LEASE_MS', '-1'],
+    ['RUN_LEASE_MS', '5x'],
+    ['RUN_LEASE_MS', '999'],
+    ['RUN_LEASE_MS', '15s'],
+    ['MISFIRE_THRESHOLD', 'soon'],
+    ['MISFIRE_THRESHOLD', '-1'],
+    ['MISFIRE_THRESHOLD', '5x'],
+    ['MISFIRE_THRESHOLD', '1.5h'],
   ])('rejects %s=%s with an EnvValidationError naming that variable', (name, value) => {
     const error = validationErrorOf({ [name]: value });
 
     expect(namedVariables(error)).toEqual([name]);
     expect(error.message).toContain(`${name}=`);
     expect(error.message).toContain(value);
+  });
+
+  it('says what MISFIRE_THRESHOLD accepts', () => {
+    expect(validationErrorOf({ MISFIRE_THRESHOLD: 'soon' }).message).toContain(
+      'MISFIRE_THRESHOLD must be a duration such as 86400000, 90m, 24h or 2d',
+    );
   });
 
   it('explains what is wrong with a cron expression, naming the field and token', () => {

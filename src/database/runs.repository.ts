@@ -151,12 +151,12 @@ export class RunsRepository {
     return rows.map(toRun);
   }
 
-  /** Deletes finished runs that started before `cutoff`; a run still in progress is never removed. */
+  /** Deletes finished runs that started before `cutoff`; a run in progress or waiting to start is never removed. */
   async deleteFinishedBefore(cutoff: string): Promise<number> {
     const result = await this.db
       .deleteFrom('runs')
       .where('started_at', '<', cutoff)
-      .where('status', '!=', 'running')
+      .where('status', 'not in', ['running', 'queued'])
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   }

@@ -139,12 +139,14 @@ export class JobRunner implements OnModuleDestroy {
   async drain(timeoutMs: number): Promise<void> {
     this.closed = true;
     const slots = [...this.slots.entries()];
-    for (const [, slot] of slots) {
+    // Every queue is emptied before the first await, so a run ending meanwhile cannot start or drop one again.
+    const queued = slots.flatMap(([, slot]) => {
       slot.shutdown.abort();
-      const queued = slot.queued;
+      const waiting = slot.queued;
       slot.queued = undefined;
-      if (queued) await this.dropQueued(queued);
-    }
+      return waiting ? [waiting] : [];
+    });
+    for (const waiting of queued) await this.dropQueued(waiting);
     if (slots.length === 0) return;
     this.logger.log({
       msg: 'waiting for running jobs',
@@ -241,6 +243,15 @@ export class JobRunner implements OnModuleDestroy {
           runId: run.id,
           error: messageOf(error),
         });
+        return;
+      }
+      if (slot.shutdown.signal.aborted) {
+        await this.finish(
+          job,
+          run,
+          { status: 'interrupted', error: 'interrupted at shutdown before the retry began' },
+          undefined,
+        );
         return;
       }
     }

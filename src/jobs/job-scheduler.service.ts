@@ -79,7 +79,8 @@ export class JobScheduler {
 
   private setTimer(timer: Timer, after: Date): void {
     const cronJob = this.registry.getCronJob(timer.job.name);
-    timer.fireAt = timer.schedule.nextAfter(after);
+    // The `cron` library refuses a time already past on the real clock (and would stay stopped), so never arm one.
+    timer.fireAt = timer.schedule.nextAfter(new Date(Math.max(after.getTime(), Date.now())));
     if (!timer.fireAt) {
       void cronJob.stop();
       this.logger.log({

@@ -181,7 +181,8 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
     const options = this.scheduleOf(job);
     if (state.paused || options.misfire === 'ignore') return;
     const now = this.clock.now();
-    const missed = schedule.previousBefore(now);
+    // A fire time on the start-up instant itself counts as missed: the timer is set for the one after it.
+    const missed = schedule.previousBefore(new Date(now.getTime() + 1));
     if (!missed || missed.toISOString() <= state.since) return;
     const lateMs = now.getTime() - missed.getTime();
     if (lateMs > this.env.MISFIRE_THRESHOLD) {

@@ -19,6 +19,9 @@ function runData(runId: string): RunEventData {
     finishedAt: null,
     durationMs: null,
     error: null,
+    attempt: 1,
+    maxAttempts: 1,
+    retryOf: null,
   };
 }
 
@@ -70,6 +73,12 @@ describe('NotifierService', () => {
     ['job.succeeded', 'jobs'],
     ['job.failed', 'jobs'],
     ['job.skipped', 'jobs'],
+    ['job.queued', 'jobs'],
+    ['job.timed_out', 'jobs'],
+    ['job.interrupted', 'jobs'],
+    ['job.abandoned', 'jobs'],
+    ['job.paused', 'jobs'],
+    ['job.resumed', 'jobs'],
     ['report.created', 'reports'],
     ['cleanup.completed', 'system'],
   ])('derives the topic of %s from its type: %s', async (type, topic) => {
@@ -84,13 +93,59 @@ describe('NotifierService', () => {
   it('knows a topic for every event type and no other', () => {
     expect(Object.keys(EVENT_TOPICS).sort()).toEqual([
       'cleanup.completed',
+      'job.abandoned',
       'job.failed',
+      'job.interrupted',
+      'job.paused',
       'job.progress',
+      'job.queued',
+      'job.resumed',
       'job.skipped',
       'job.started',
       'job.succeeded',
+      'job.timed_out',
       'report.created',
     ]);
+  });
+
+  it('stores and emits job.paused and job.resumed with the job and its state', async () => {
+    const paused = await notifier.publish('job.paused', { job: 'cleanup', paused: true });
+    const resumed = await notifier.publish('job.resumed', { job: 'cleanup', paused: false });
+
+    expect(received).toEqual([paused, resumed]);
+    expect(await events.listAfter(0, 10)).toEqual([
+      {
+        id: paused.id,
+        topic: 'jobs',
+        type: 'job.paused',
+        at: '2025-05-01T10:00:00.000Z',
+        data: { job: 'cleanup', paused: true },
+      },
+      {
+        id: resumed.id,
+        topic: 'jobs',
+        type: 'job.resumed',
+        at: '2025-05-01T10:00:00.000Z',
+        data: { job: 'cleanup', paused: false },
+      },
+    ]);
+  });
+
+  it('keeps the attempt fields and nextAttemptAt of a run event', async () => {
+    const data: RunEventData = {
+      ...runData('run-2'),
+      status: 'failed',
+      error: 'boom',
+      attempt: 1,
+      maxAttempts: 3,
+      retryOf: 'run-1',
+      nextAttemptAt: '2025-05-01T10:00:01.000Z',
+    };
+
+    const event = await notifier.publish('job.failed', data);
+
+    expect(event.data).toEqual(data);
+    expect((await events.listAfter(0, 10))[0].data).toEqual(data);
   });
 
   it('gives every event a strictly greater id than the one before', async () => {

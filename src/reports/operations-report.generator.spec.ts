@@ -10,6 +10,22 @@ import type { OperationsReport } from './operations-report.js';
 const PERIOD_START = '2025-01-01T07:00:00.000Z';
 const PERIOD_END = '2025-01-02T07:00:00.000Z';
 
+/** The counts of every status, all zero but those given. */
+function counts(given: Partial<Record<RunStatus | 'total', number>>) {
+  return {
+    queued: 0,
+    running: 0,
+    succeeded: 0,
+    failed: 0,
+    skipped: 0,
+    timed_out: 0,
+    interrupted: 0,
+    abandoned: 0,
+    total: 0,
+    ...given,
+  };
+}
+
 describe('OperationsReportGenerator', () => {
   let db: Kysely<Database>;
   let runs: RunsRepository;
@@ -37,9 +53,12 @@ describe('OperationsReportGenerator', () => {
       status,
       scheduledFor: startedAt,
       startedAt,
-      finishedAt: status === 'running' ? null : startedAt,
+      finishedAt: status === 'running' || status === 'queued' ? null : startedAt,
       durationMs,
-      error: status === 'failed' ? `${id} failed` : null,
+      error: status === 'failed' || status === 'timed_out' ? `${id} failed` : null,
+      attempt: 1,
+      maxAttempts: 1,
+      retryOf: null,
     };
     await runs.insert(run);
   }
@@ -63,6 +82,7 @@ describe('OperationsReportGenerator', () => {
     await insertRun('inside', 'sync', '2025-01-01T12:00:00.000Z', 'failed', 300);
     await insertRun('last-moment', 'cleanup', '2025-01-02T06:59:59.999Z', 'succeeded', 50);
     await insertRun('skipped', 'cleanup', '2025-01-01T13:00:00.000Z', 'skipped', 0);
+    await insertRun('timed-out', 'sync', '2025-01-01T14:00:00.000Z', 'timed_out', 250);
     await insertRun('at-end', 'sync', PERIOD_END, 'failed', 777);
     await insertRun('after', 'other', '2025-01-03T00:00:00.000Z', 'succeeded', 5);
 
@@ -73,16 +93,19 @@ describe('OperationsReportGenerator', () => {
     expect(report.jobs).toEqual([
       {
         job: 'cleanup',
-        runs: { running: 0, succeeded: 1, failed: 0, skipped: 1, total: 2 },
+        runs: counts({ succeeded: 1, skipped: 1, total: 2 }),
         durationMs: { p50: 50, p95: 50, max: 50 },
         failures: [],
       },
       {
         job: 'sync',
-        runs: { running: 0, succeeded: 1, failed: 1, skipped: 0, total: 2 },
-        // Durations [100, 300]: p50 rank 1 -> 100, p95 rank 2 -> 300.
-        durationMs: { p50: 100, p95: 300, max: 300 },
-        failures: [{ runId: 'inside', startedAt: '2025-01-01T12:00:00.000Z', error: 'inside failed' }],
+        runs: counts({ succeeded: 1, failed: 1, timed_out: 1, total: 3 }),
+        // Durations [100, 250, 300]: p50 rank 2 -> 250, p95 rank 3 -> 300.
+        durationMs: { p50: 250, p95: 300, max: 300 },
+        failures: [
+          { runId: 'inside', status: 'failed', startedAt: '2025-01-01T12:00:00.000Z', error: 'inside failed' },
+          { runId: 'timed-out', status: 'timed_out', startedAt: '2025-01-01T14:00:00.000Z', error: 'timed-out failed' },
+        ],
       },
     ]);
   });

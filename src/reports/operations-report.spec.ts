@@ -43,7 +43,7 @@ describe('summarizeOperations', () => {
   function run(job: string, status: RunStatus, durationMs: number | null, error: string | null = null): Run {
     sequence += 1;
     const startedAt = new Date(Date.UTC(2025, 0, 1, 8, 0, sequence)).toISOString();
-    const finished = status !== 'running';
+    const finished = status !== 'running' && status !== 'queued';
     return {
       id: `run-${sequence}`,
       job,
@@ -54,11 +54,27 @@ describe('summarizeOperations', () => {
       finishedAt: finished ? startedAt : null,
       durationMs,
       error,
+      attempt: 1,
+      maxAttempts: 1,
+      retryOf: null,
     };
   }
 
   const periodStart = new Date('2025-01-01T07:00:00.000Z');
   const periodEnd = new Date('2025-01-02T07:00:00.000Z');
+  /** The counts of every status, all zero but those given. */
+  const counts = (given: Partial<Record<RunStatus | 'total', number>>) => ({
+    queued: 0,
+    running: 0,
+    succeeded: 0,
+    failed: 0,
+    skipped: 0,
+    timed_out: 0,
+    interrupted: 0,
+    abandoned: 0,
+    total: 0,
+    ...given,
+  });
   /** The job summaries of `runs`, with no events and no clients. */
   const jobsOf = (runs: Run[]) =>
     summarizeOperations({ periodStart, periodEnd, runs, eventsByTopic: {}, peakConnectedClients: 0 }).jobs;
@@ -91,12 +107,29 @@ describe('summarizeOperations', () => {
     const report = summarizeOperations({ periodStart, periodEnd, runs, eventsByTopic: {}, peakConnectedClients: 0 });
 
     expect(report.jobs.map((job) => [job.job, job.runs])).toEqual([
-      ['cleanup', { running: 1, succeeded: 2, failed: 1, skipped: 1, total: 5 }],
-      ['daily-report', { running: 0, succeeded: 1, failed: 0, skipped: 0, total: 1 }],
+      ['cleanup', counts({ running: 1, succeeded: 2, failed: 1, skipped: 1, total: 5 })],
+      ['daily-report', counts({ succeeded: 1, total: 1 })],
     ]);
   });
 
-  it('computes p50/p95/max over finished runs only, ignoring running and skipped runs', () => {
+  it('counts every status, including queued, timed out, interrupted and abandoned runs', () => {
+    const runs = [
+      run('sync', 'queued', null),
+      run('sync', 'timed_out', 50, 'timed out after 50 ms'),
+      run('sync', 'timed_out', 60, 'timed out after 50 ms'),
+      run('sync', 'interrupted', 70, 'interrupted at shutdown'),
+      run('sync', 'abandoned', null, 'lease expired'),
+      run('sync', 'succeeded', 10),
+    ];
+
+    const [sync] = jobsOf(runs);
+
+    expect(sync.runs).toEqual(
+      counts({ queued: 1, timed_out: 2, interrupted: 1, abandoned: 1, succeeded: 1, total: 6 }),
+    );
+  });
+
+  it('computes p50/p95/max over runs that ended with a duration, ignoring running, queued and skipped runs', () => {
     const runs = [
       run('sync', 'succeeded', 400),
       run('sync', 'failed', 100, 'boom'),
@@ -105,12 +138,27 @@ describe('summarizeOperations', () => {
       run('sync', 'succeeded', 300),
       run('sync', 'succeeded', 200),
       run('sync', 'skipped', 9000, 'skipped'),
+      run('sync', 'queued', 8000),
     ];
 
     const [sync] = jobsOf(runs);
 
     // Finished durations sorted: [100, 200, 300, 400]; p50 rank ceil(2) = 2 -> 200; p95 rank ceil(3.8) = 4 -> 400.
     expect(sync.durationMs).toEqual({ p50: 200, p95: 400, max: 400 });
+  });
+
+  it('takes timed-out and interrupted runs into the durations, and leaves out an abandoned run without one', () => {
+    const runs = [
+      run('sync', 'succeeded', 100),
+      run('sync', 'timed_out', 900, 'timed out after 900 ms'),
+      run('sync', 'interrupted', 500, 'interrupted at shutdown'),
+      run('sync', 'abandoned', null, 'lease expired'),
+    ];
+
+    const [sync] = jobsOf(runs);
+
+    // Durations [100, 500, 900]: p50 rank ceil(1.5) = 2 -> 500; p95 rank 3 -> 900.
+    expect(sync.durationMs).toEqual({ p50: 500, p95: 900, max: 900 });
   });
 
   it('takes the durations of ten finished runs in any order', () => {
@@ -123,15 +171,15 @@ describe('summarizeOperations', () => {
   });
 
   it('reports no duration statistics when no run of a job finished', () => {
-    const runs = [run('sync', 'running', null), run('sync', 'skipped', 0, 'skipped')];
+    const runs = [run('sync', 'running', null), run('sync', 'skipped', 0, 'skipped'), run('sync', 'queued', null)];
 
     const [sync] = jobsOf(runs);
 
     expect(sync.durationMs).toBeNull();
-    expect(sync.runs.total).toBe(2);
+    expect(sync.runs.total).toBe(3);
   });
 
-  it('lists the failures of each job with run id, start and error', () => {
+  it('lists the failures of each job with run id, status, start and error', () => {
     const ok = run('sync', 'succeeded', 5);
     const first = run('sync', 'failed', 6, 'timeout');
     const second = run('sync', 'failed', 7, 'connection refused');
@@ -148,10 +196,34 @@ describe('summarizeOperations', () => {
     const sync = report.jobs.find((job) => job.job === 'sync');
     const otherJob = report.jobs.find((job) => job.job === 'other');
     expect(sync?.failures).toEqual([
-      { runId: first.id, startedAt: first.startedAt, error: 'timeout' },
-      { runId: second.id, startedAt: second.startedAt, error: 'connection refused' },
+      { runId: first.id, status: 'failed', startedAt: first.startedAt, error: 'timeout' },
+      { runId: second.id, status: 'failed', startedAt: second.startedAt, error: 'connection refused' },
     ]);
-    expect(otherJob?.failures).toEqual([{ runId: other.id, startedAt: other.startedAt, error: 'bad input' }]);
+    expect(otherJob?.failures).toEqual([
+      { runId: other.id, status: 'failed', startedAt: other.startedAt, error: 'bad input' },
+    ]);
+  });
+
+  it('lists timed-out, interrupted and abandoned runs as failures with their status, in order', () => {
+    const runs = [
+      run('sync', 'timed_out', 50, 'timed out after 50 ms'),
+      run('sync', 'succeeded', 5),
+      run('sync', 'skipped', 0, 'skipped: run x of sync is still running'),
+      run('sync', 'queued', null),
+      run('sync', 'running', null),
+      run('sync', 'interrupted', 70, 'interrupted at shutdown'),
+      run('sync', 'failed', 6, 'boom'),
+      run('sync', 'abandoned', null, 'lease expired'),
+    ];
+
+    const [sync] = jobsOf(runs);
+
+    expect(sync.failures).toEqual([
+      { runId: runs[0].id, status: 'timed_out', startedAt: runs[0].startedAt, error: 'timed out after 50 ms' },
+      { runId: runs[5].id, status: 'interrupted', startedAt: runs[5].startedAt, error: 'interrupted at shutdown' },
+      { runId: runs[6].id, status: 'failed', startedAt: runs[6].startedAt, error: 'boom' },
+      { runId: runs[7].id, status: 'abandoned', startedAt: runs[7].startedAt, error: 'lease expired' },
+    ]);
   });
 
   it('sorts jobs by name', () => {
