@@ -1,16 +1,15 @@
 import { Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { Kysely } from 'kysely';
-import type { Subscription } from 'rxjs';
 import type { Clock } from '../common/clock.js';
 import { loadEnv } from '../config/env.js';
-import { EventsRepository } from '../database/events.repository.js';
-import { ReportsRepository } from '../database/reports.repository.js';
-import { RunsRepository, type Run } from '../database/runs.repository.js';
+import type { EventsRepository } from '../database/events.repository.js';
+import type { ReportsRepository } from '../database/reports.repository.js';
+import type { Run, RunsRepository } from '../database/runs.repository.js';
 import type { Database, RunStatus } from '../database/schema.js';
-import { createTestDatabase } from '../../test/support/database.js';
+import { createTestStorage, type TestStorage } from '../../test/support/storage.js';
 import type { JobpulseEvent } from '../notifier/events.js';
-import { NotifierService } from '../notifier/notifier.service.js';
+import type { NotifierService } from '../notifier/notifier.service.js';
 import { CleanupJob } from './cleanup.job.js';
 import type { JobContext } from './job.js';
 import { JobRunner } from './job-runner.service.js';
@@ -33,16 +32,13 @@ describe('CleanupJob', () => {
   let runner: JobRunner;
   let job: CleanupJob;
   let published: JobpulseEvent[];
-  let subscription: Subscription;
+  let storage: TestStorage;
 
   beforeAll(() => Logger.overrideLogger(false));
 
   beforeEach(async () => {
-    db = await createTestDatabase();
-    runs = new RunsRepository(db);
-    reports = new ReportsRepository(db);
-    events = new EventsRepository(db);
-    notifier = new NotifierService(events, fixedClock);
+    storage = await createTestStorage(fixedClock);
+    ({ db, runs, reports, events, notifier, published } = storage);
     const env = loadEnv({ RUN_RETENTION_DAYS: '10', REPORT_RETENTION_DAYS: '20', EVENT_RETENTION_HOURS: '6' });
     runner = new JobRunner(runs, notifier, env, fixedClock);
     job = new CleanupJob(
@@ -54,14 +50,11 @@ describe('CleanupJob', () => {
       env,
       fixedClock,
     );
-    published = [];
-    subscription = notifier.events$.subscribe((event) => published.push(event));
   });
 
   afterEach(async () => {
     runner.onModuleDestroy();
-    subscription.unsubscribe();
-    await db.destroy();
+    await storage.close();
   });
 
   function context(runId = 'cleanup-run'): JobContext {

@@ -1,16 +1,16 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import type { Kysely } from 'kysely';
-import { filter, firstValueFrom, type Subscription } from 'rxjs';
+import { filter, firstValueFrom } from 'rxjs';
 import { TestClock } from '../../test/support/clock.js';
 import { deferred, type Deferred } from '../../test/support/deferred.js';
+import { createTestStorage, type TestStorage } from '../../test/support/storage.js';
 import { loadEnv, type Env } from '../config/env.js';
-import { EventsRepository } from '../database/events.repository.js';
-import { RunsRepository, type Run } from '../database/runs.repository.js';
+import type { EventsRepository } from '../database/events.repository.js';
+import type { Run, RunsRepository } from '../database/runs.repository.js';
 import type { Database } from '../database/schema.js';
-import { createTestDatabase } from '../../test/support/database.js';
 import type { EventType, JobpulseEvent, RunEventData } from '../notifier/events.js';
-import { NotifierService } from '../notifier/notifier.service.js';
+import type { NotifierService } from '../notifier/notifier.service.js';
 import type { JobContext, RunnableJob } from './job.js';
 import { JobRunner, RunnerClosedError } from './job-runner.service.js';
 import type { JobOptions } from './scheduled.decorator.js';
@@ -84,7 +84,6 @@ function runDataOf(event: JobpulseEvent): RunEventData {
 
 describe('JobRunner', () => {
   let db: Kysely<Database>;
-  let dbDestroyed: boolean;
   let runs: RunsRepository;
   let events: EventsRepository;
   let notifier: NotifierService;
@@ -92,33 +91,26 @@ describe('JobRunner', () => {
   let env: Env;
   let runner: JobRunner;
   let published: JobpulseEvent[];
-  let subscription: Subscription;
+  let storage: TestStorage;
 
   beforeAll(() => Logger.overrideLogger(false));
 
   beforeEach(async () => {
-    db = await createTestDatabase();
-    dbDestroyed = false;
-    runs = new RunsRepository(db);
-    events = new EventsRepository(db);
     clock = new TestClock(new Date(T0));
-    notifier = new NotifierService(events, clock);
+    storage = await createTestStorage(clock);
+    ({ db, runs, events, notifier, published } = storage);
     env = loadEnv({});
     runner = new JobRunner(runs, notifier, env, clock);
-    published = [];
-    subscription = notifier.events$.subscribe((event) => published.push(event));
   });
 
   afterEach(async () => {
     jest.restoreAllMocks();
     runner.onModuleDestroy();
-    subscription.unsubscribe();
-    if (!dbDestroyed) await db.destroy();
+    await storage.close();
   });
 
-  async function destroyDatabase(): Promise<void> {
-    dbDestroyed = true;
-    await db.destroy();
+  function destroyDatabase(): Promise<void> {
+    return storage.destroyDb();
   }
 
   /** The first event (published already or later) that matches. */

@@ -1,17 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
-import type { Kysely } from 'kysely';
-import type { Subscription } from 'rxjs';
 import { TestClock } from '../../test/support/clock.js';
-import { createTestDatabase } from '../../test/support/database.js';
 import { deferred } from '../../test/support/deferred.js';
+import { createTestStorage, type TestStorage } from '../../test/support/storage.js';
 import { loadEnv } from '../config/env.js';
-import { EventsRepository } from '../database/events.repository.js';
-import { RunsRepository, type Run } from '../database/runs.repository.js';
-import type { Database } from '../database/schema.js';
+import type { Run, RunsRepository } from '../database/runs.repository.js';
 import type { JobpulseEvent } from '../notifier/events.js';
-import { NotifierService } from '../notifier/notifier.service.js';
+import type { NotifierService } from '../notifier/notifier.service.js';
 import { CronSchedule } from '../schedules/cron-schedule.js';
 import type { Job, JobContext } from './job.js';
 import { JobRunner } from './job-runner.service.js';
@@ -46,7 +42,6 @@ class FakeJob implements Job {
 }
 
 describe('JobScheduler', () => {
-  let db: Kysely<Database>;
   let runs: RunsRepository;
   let notifier: NotifierService;
   let clock: TestClock;
@@ -54,28 +49,24 @@ describe('JobScheduler', () => {
   let registry: SchedulerRegistry;
   let scheduler: JobScheduler;
   let published: JobpulseEvent[];
-  let subscription: Subscription;
+  let storage: TestStorage;
 
   beforeAll(() => Logger.overrideLogger(false));
 
   beforeEach(async () => {
-    db = await createTestDatabase();
-    runs = new RunsRepository(db);
     clock = new TestClock(new Date(T0));
-    notifier = new NotifierService(new EventsRepository(db), clock);
+    storage = await createTestStorage(clock);
+    ({ runs, notifier, published } = storage);
     runner = new JobRunner(runs, notifier, loadEnv({}), clock);
     registry = new SchedulerRegistry();
     scheduler = new JobScheduler(registry, runner, clock);
-    published = [];
-    subscription = notifier.events$.subscribe((event) => published.push(event));
   });
 
   afterEach(async () => {
     for (const cronJob of registry.getCronJobs().values()) await cronJob.stop();
     await runner.drain(1000);
     runner.onModuleDestroy();
-    subscription.unsubscribe();
-    await db.destroy();
+    await storage.close();
   });
 
   /** Registers the disabled placeholder timer `@Scheduled` leaves in the registry under the job's name. */

@@ -3,17 +3,16 @@ import { ConflictException, Logger, NotFoundException, ServiceUnavailableExcepti
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import type { Kysely } from 'kysely';
-import { filter, firstValueFrom, type Subscription } from 'rxjs';
+import { filter, firstValueFrom } from 'rxjs';
 import { TestClock } from '../../test/support/clock.js';
-import { createTestDatabase } from '../../test/support/database.js';
 import { deferred, type Deferred } from '../../test/support/deferred.js';
+import { createTestStorage, type TestStorage } from '../../test/support/storage.js';
 import { loadEnv } from '../config/env.js';
-import { EventsRepository } from '../database/events.repository.js';
-import { JobStateRepository } from '../database/job-state.repository.js';
-import { RunsRepository, type Run } from '../database/runs.repository.js';
+import type { JobStateRepository } from '../database/job-state.repository.js';
+import type { Run, RunsRepository } from '../database/runs.repository.js';
 import type { Database, RunStatus } from '../database/schema.js';
 import type { JobpulseEvent } from '../notifier/events.js';
-import { NotifierService } from '../notifier/notifier.service.js';
+import type { NotifierService } from '../notifier/notifier.service.js';
 import type { Job, JobContext } from './job.js';
 import { JobRunner } from './job-runner.service.js';
 import { JobScheduler } from './job-scheduler.service.js';
@@ -129,25 +128,20 @@ describe('JobsService', () => {
   let clock: TestClock;
   let instances: Instance[];
   let published: JobpulseEvent[];
-  let subscription: Subscription;
+  let storage: TestStorage;
 
   beforeAll(() => Logger.overrideLogger(false));
 
   beforeEach(async () => {
-    db = await createTestDatabase();
-    runs = new RunsRepository(db);
-    jobStates = new JobStateRepository(db);
     clock = new TestClock(new Date(NOW));
-    notifier = new NotifierService(new EventsRepository(db), clock);
+    storage = await createTestStorage(clock);
+    ({ db, runs, jobStates, notifier, published } = storage);
     instances = [];
-    published = [];
-    subscription = notifier.events$.subscribe((event) => published.push(event));
   });
 
   afterEach(async () => {
     for (const instance of instances) await shutdown(instance);
-    subscription.unsubscribe();
-    await db.destroy();
+    await storage.close();
   });
 
   function create({ jobs: types = [HourlyJob], env: vars = {} }: InstanceOptions = {}): Instance {

@@ -1,12 +1,10 @@
 import { Logger } from '@nestjs/common';
-import type { Kysely } from 'kysely';
-import { toArray, type Subscription } from 'rxjs';
+import { toArray } from 'rxjs';
 import { TestClock } from '../../test/support/clock.js';
-import { EventsRepository } from '../database/events.repository.js';
-import type { Database } from '../database/schema.js';
-import { createTestDatabase } from '../../test/support/database.js';
+import type { EventsRepository } from '../database/events.repository.js';
+import { createTestStorage, type TestStorage } from '../../test/support/storage.js';
 import { EVENT_TOPICS, type JobpulseEvent, type RunEventData } from './events.js';
-import { NotifierService } from './notifier.service.js';
+import type { NotifierService } from './notifier.service.js';
 
 function runData(runId: string): RunEventData {
   return {
@@ -26,27 +24,22 @@ function runData(runId: string): RunEventData {
 }
 
 describe('NotifierService', () => {
-  let db: Kysely<Database>;
   let events: EventsRepository;
   let clock: TestClock;
   let notifier: NotifierService;
   let received: JobpulseEvent[];
-  let subscription: Subscription;
+  let storage: TestStorage;
 
   beforeAll(() => Logger.overrideLogger(false));
 
   beforeEach(async () => {
-    db = await createTestDatabase();
-    events = new EventsRepository(db);
     clock = new TestClock(new Date('2025-05-01T10:00:00.000Z'));
-    notifier = new NotifierService(events, clock);
-    received = [];
-    subscription = notifier.events$.subscribe((event) => received.push(event));
+    storage = await createTestStorage(clock);
+    ({ events, notifier, published: received } = storage);
   });
 
   afterEach(async () => {
-    subscription.unsubscribe();
-    await db.destroy();
+    await storage.close();
   });
 
   it('stores the event with its topic, type, time and data, and returns it with its id', async () => {

@@ -1,15 +1,14 @@
 import { Logger, NotFoundException } from '@nestjs/common';
 import type { Kysely } from 'kysely';
-import type { Subscription } from 'rxjs';
 import { TestClock } from '../../test/support/clock.js';
-import { EventsRepository } from '../database/events.repository.js';
-import { ReportsRepository } from '../database/reports.repository.js';
+import type { EventsRepository } from '../database/events.repository.js';
+import type { ReportsRepository } from '../database/reports.repository.js';
 import { RunsRepository } from '../database/runs.repository.js';
 import type { Database } from '../database/schema.js';
-import { createTestDatabase } from '../../test/support/database.js';
+import { createTestStorage, type TestStorage } from '../../test/support/storage.js';
 import { ClientPresence } from '../notifier/client-presence.service.js';
 import type { JobpulseEvent } from '../notifier/events.js';
-import { NotifierService } from '../notifier/notifier.service.js';
+import type { NotifierService } from '../notifier/notifier.service.js';
 import { OperationsReportGenerator } from './operations-report.generator.js';
 import type { GeneratedReport, IReportGenerator, ReportRequest } from './report-generator.js';
 import { ReportsService } from './reports.service.js';
@@ -40,25 +39,20 @@ describe('ReportsService', () => {
   let generator: RecordingGenerator;
   let service: ReportsService;
   let published: JobpulseEvent[];
-  let subscription: Subscription;
+  let storage: TestStorage;
 
   beforeAll(() => Logger.overrideLogger(false));
 
   beforeEach(async () => {
-    db = await createTestDatabase();
-    reports = new ReportsRepository(db);
-    events = new EventsRepository(db);
     clock = new TestClock(new Date(NOW));
-    notifier = new NotifierService(events, clock);
+    storage = await createTestStorage(clock);
+    ({ db, reports, events, notifier, published } = storage);
     generator = new RecordingGenerator();
     service = new ReportsService(reports, notifier, generator, clock);
-    published = [];
-    subscription = notifier.events$.subscribe((event) => published.push(event));
   });
 
   afterEach(async () => {
-    subscription.unsubscribe();
-    await db.destroy();
+    await storage.close();
   });
 
   const signal = () => new AbortController().signal;
