@@ -1,3 +1,4 @@
+import { leaseOf } from '../../test/support/database.js';
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import type { Kysely } from 'kysely';
@@ -731,15 +732,6 @@ describe('JobRunner', () => {
     return event;
   }
 
-  async function leaseOf(runId: string): Promise<string | null> {
-    const row = await db
-      .selectFrom('runs')
-      .select('lease_expires_at')
-      .where('id', '=', runId)
-      .executeTakeFirstOrThrow();
-    return row.lease_expires_at;
-  }
-
   describe('timeoutMs', () => {
     it('aborts the signal with the timeout and records the run timed_out', async () => {
       const job = abortable('sync');
@@ -1120,7 +1112,7 @@ describe('JobRunner', () => {
         durationMs: 0,
         error: 'skipped: shutdown before it started',
       });
-      expect(await leaseOf(second.run.id)).toBeNull();
+      expect(await leaseOf(db, second.run.id)).toBeNull();
       release.resolve();
       await draining;
       await flush();
@@ -1183,11 +1175,11 @@ describe('JobRunner', () => {
 
       const start = await runner.start(job, { trigger: 'manual' });
 
-      expect(await leaseOf(start.run.id)).toBe('2025-01-01T08:00:15.000Z');
+      expect(await leaseOf(db, start.run.id)).toBe('2025-01-01T08:00:15.000Z');
       clock.advance(2000);
       release.resolve();
       await finished(start.run.id);
-      expect(await leaseOf(start.run.id)).toBeNull();
+      expect(await leaseOf(db, start.run.id)).toBeNull();
     });
 
     it('takes the lease length from RUN_LEASE_MS', async () => {
@@ -1196,7 +1188,7 @@ describe('JobRunner', () => {
         const { job, release } = controlledJob();
         const start = await longLeases.start(job, { trigger: 'manual' });
 
-        expect(await leaseOf(start.run.id)).toBe('2025-01-01T08:01:00.000Z');
+        expect(await leaseOf(db, start.run.id)).toBe('2025-01-01T08:01:00.000Z');
         release.resolve();
         await finished(start.run.id);
       } finally {
@@ -1217,9 +1209,9 @@ describe('JobRunner', () => {
       await stuck.entered.promise;
       await runner.drain(5);
 
-      expect(await leaseOf(failed.run.id)).toBeNull();
-      expect(await leaseOf(timedOut.run.id)).toBeNull();
-      expect(await leaseOf(interrupted.run.id)).toBeNull();
+      expect(await leaseOf(db, failed.run.id)).toBeNull();
+      expect(await leaseOf(db, timedOut.run.id)).toBeNull();
+      expect(await leaseOf(db, interrupted.run.id)).toBeNull();
     });
 
     it('gives a retry its own lease', async () => {
@@ -1231,7 +1223,7 @@ describe('JobRunner', () => {
       clock.advance(1000);
       const started = await eventWhere((event) => event.type === 'job.started' && runDataOf(event).attempt === 2);
 
-      expect(await leaseOf(runIdOf(started)!)).toBe('2025-01-01T08:00:16.000Z');
+      expect(await leaseOf(db, runIdOf(started)!)).toBe('2025-01-01T08:00:16.000Z');
       expect(runner.activeRunIds()).toEqual([runIdOf(started)]);
       await runner.drain(0);
     });
@@ -1243,18 +1235,18 @@ describe('JobRunner', () => {
       const queued = await runner.start(job, { trigger: 'manual', options: { overlap: 'queue' } });
       const skipped = await runner.start(job, { trigger: 'manual' });
 
-      expect(await leaseOf(queued.run.id)).toBe('2025-01-01T08:00:16.000Z');
-      expect(await leaseOf(skipped.run.id)).toBeNull();
+      expect(await leaseOf(db, queued.run.id)).toBe('2025-01-01T08:00:16.000Z');
+      expect(await leaseOf(db, skipped.run.id)).toBeNull();
 
       clock.advance(3000);
       gates[0].resolve();
       await finished(first.run.id);
       await eventWhere((event) => event.type === 'job.started' && runIdOf(event) === queued.run.id);
-      expect(await leaseOf(queued.run.id)).toBe('2025-01-01T08:00:19.000Z');
+      expect(await leaseOf(db, queued.run.id)).toBe('2025-01-01T08:00:19.000Z');
 
       gates[1].resolve();
       await finished(queued.run.id);
-      expect(await leaseOf(queued.run.id)).toBeNull();
+      expect(await leaseOf(db, queued.run.id)).toBeNull();
     });
 
     it('lists the runs it is running or has queued in activeRunIds()', async () => {
@@ -1287,18 +1279,18 @@ describe('JobRunner', () => {
         const queued = await renewing.start(job, { trigger: 'manual', options: { overlap: 'queue' } });
         const done = await renewing.start(new FakeJob('done'), { trigger: 'manual' });
         await finished(done.run.id);
-        expect(await leaseOf(start.run.id)).toBe('2025-01-01T08:00:03.000Z');
-        expect(await leaseOf(queued.run.id)).toBe('2025-01-01T08:00:03.000Z');
+        expect(await leaseOf(db, start.run.id)).toBe('2025-01-01T08:00:03.000Z');
+        expect(await leaseOf(db, queued.run.id)).toBe('2025-01-01T08:00:03.000Z');
         expect(renewing.activeRunIds().sort()).toEqual([start.run.id, queued.run.id].sort());
 
         clock.advance(1000);
         // Renewed every third of the lease.
         await jest.advanceTimersByTimeAsync(1000);
-        for (let i = 0; i < 10 && (await leaseOf(start.run.id)) === '2025-01-01T08:00:03.000Z'; i++) await flush();
+        for (let i = 0; i < 10 && (await leaseOf(db, start.run.id)) === '2025-01-01T08:00:03.000Z'; i++) await flush();
 
-        expect(await leaseOf(start.run.id)).toBe('2025-01-01T08:00:04.000Z');
-        expect(await leaseOf(queued.run.id)).toBe('2025-01-01T08:00:04.000Z');
-        expect(await leaseOf(done.run.id)).toBeNull();
+        expect(await leaseOf(db, start.run.id)).toBe('2025-01-01T08:00:04.000Z');
+        expect(await leaseOf(db, queued.run.id)).toBe('2025-01-01T08:00:04.000Z');
+        expect(await leaseOf(db, done.run.id)).toBeNull();
         release.resolve();
         await finished(start.run.id);
         await finished(queued.run.id);
@@ -1320,7 +1312,7 @@ describe('JobRunner', () => {
         await jest.advanceTimersByTimeAsync(5000);
         await flush();
 
-        expect(await leaseOf(start.run.id)).toBe('2025-01-01T08:00:03.000Z');
+        expect(await leaseOf(db, start.run.id)).toBe('2025-01-01T08:00:03.000Z');
         release.resolve();
         await finished(start.run.id);
       } finally {

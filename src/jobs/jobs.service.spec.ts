@@ -1,3 +1,4 @@
+import { leaseOf } from '../../test/support/database.js';
 import { jest } from '@jest/globals';
 import { ConflictException, Logger, NotFoundException, ServiceUnavailableException, type Type } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
@@ -214,15 +215,6 @@ describe('JobsService', () => {
       retryOf: null,
       ...fields,
     };
-  }
-
-  async function leaseOf(runId: string): Promise<string | null> {
-    const row = await db
-      .selectFrom('runs')
-      .select('lease_expires_at')
-      .where('id', '=', runId)
-      .executeTakeFirstOrThrow();
-    return row.lease_expires_at;
   }
 
   describe('catch-up at bootstrap', () => {
@@ -590,7 +582,7 @@ describe('JobsService', () => {
         error: 'lease expired: the process running it stopped',
       };
       expect(await runs.findById('dead')).toEqual(abandoned);
-      expect(await leaseOf('dead')).toBeNull();
+      expect(await leaseOf(db, 'dead')).toBeNull();
       const { id: runId, ...rest } = abandoned;
       expect(published.filter((event) => event.type === 'job.abandoned').map((event) => event.data)).toEqual([
         { runId, ...rest },
@@ -618,7 +610,7 @@ describe('JobsService', () => {
       await boot();
 
       expect((await runs.findById('elsewhere'))?.status).toBe('running');
-      expect(await leaseOf('elsewhere')).toBe(NOW);
+      expect(await leaseOf(db, 'elsewhere')).toBe(NOW);
       expect(published.filter((event) => event.type === 'job.abandoned')).toEqual([]);
     });
 

@@ -1,3 +1,4 @@
+import { statusCounts } from '../../test/support/run-counts.js';
 import type { Kysely } from 'kysely';
 import { EventsRepository } from '../database/events.repository.js';
 import { RunsRepository, type Run } from '../database/runs.repository.js';
@@ -9,22 +10,6 @@ import type { OperationsReport } from './operations-report.js';
 
 const PERIOD_START = '2025-01-01T07:00:00.000Z';
 const PERIOD_END = '2025-01-02T07:00:00.000Z';
-
-/** The counts of every status, all zero but those given. */
-function counts(given: Partial<Record<RunStatus | 'total', number>>) {
-  return {
-    queued: 0,
-    running: 0,
-    succeeded: 0,
-    failed: 0,
-    skipped: 0,
-    timed_out: 0,
-    interrupted: 0,
-    abandoned: 0,
-    total: 0,
-    ...given,
-  };
-}
 
 describe('OperationsReportGenerator', () => {
   let db: Kysely<Database>;
@@ -93,13 +78,13 @@ describe('OperationsReportGenerator', () => {
     expect(report.jobs).toEqual([
       {
         job: 'cleanup',
-        runs: counts({ succeeded: 1, skipped: 1, total: 2 }),
+        runs: statusCounts({ succeeded: 1, skipped: 1, total: 2 }),
         durationMs: { p50: 50, p95: 50, max: 50 },
         failures: [],
       },
       {
         job: 'sync',
-        runs: counts({ succeeded: 1, failed: 1, timed_out: 1, total: 3 }),
+        runs: statusCounts({ succeeded: 1, failed: 1, timed_out: 1, total: 3 }),
         // Durations [100, 250, 300]: p50 rank 2 -> 250, p95 rank 3 -> 300.
         durationMs: { p50: 250, p95: 300, max: 300 },
         failures: [

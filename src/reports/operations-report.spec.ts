@@ -1,3 +1,4 @@
+import { statusCounts } from '../../test/support/run-counts.js';
 import type { Run } from '../database/runs.repository.js';
 import type { RunStatus } from '../database/schema.js';
 import { percentile, summarizeOperations } from './operations-report.js';
@@ -62,19 +63,6 @@ describe('summarizeOperations', () => {
 
   const periodStart = new Date('2025-01-01T07:00:00.000Z');
   const periodEnd = new Date('2025-01-02T07:00:00.000Z');
-  /** The counts of every status, all zero but those given. */
-  const counts = (given: Partial<Record<RunStatus | 'total', number>>) => ({
-    queued: 0,
-    running: 0,
-    succeeded: 0,
-    failed: 0,
-    skipped: 0,
-    timed_out: 0,
-    interrupted: 0,
-    abandoned: 0,
-    total: 0,
-    ...given,
-  });
   /** The job summaries of `runs`, with no events and no clients. */
   const jobsOf = (runs: Run[]) =>
     summarizeOperations({ periodStart, periodEnd, runs, eventsByTopic: {}, peakConnectedClients: 0 }).jobs;
@@ -107,8 +95,8 @@ describe('summarizeOperations', () => {
     const report = summarizeOperations({ periodStart, periodEnd, runs, eventsByTopic: {}, peakConnectedClients: 0 });
 
     expect(report.jobs.map((job) => [job.job, job.runs])).toEqual([
-      ['cleanup', counts({ running: 1, succeeded: 2, failed: 1, skipped: 1, total: 5 })],
-      ['daily-report', counts({ succeeded: 1, total: 1 })],
+      ['cleanup', statusCounts({ running: 1, succeeded: 2, failed: 1, skipped: 1, total: 5 })],
+      ['daily-report', statusCounts({ succeeded: 1, total: 1 })],
     ]);
   });
 
@@ -125,7 +113,7 @@ describe('summarizeOperations', () => {
     const [sync] = jobsOf(runs);
 
     expect(sync.runs).toEqual(
-      counts({ queued: 1, timed_out: 2, interrupted: 1, abandoned: 1, succeeded: 1, total: 6 }),
+      statusCounts({ queued: 1, timed_out: 2, interrupted: 1, abandoned: 1, succeeded: 1, total: 6 }),
     );
   });
 

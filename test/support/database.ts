@@ -8,3 +8,9 @@ export async function createTestDatabase(): Promise<Kysely<Database>> {
   await migrateToLatest(db);
   return db;
 }
+
+/** The stored lease of a run (the column the API does not serve). */
+export async function leaseOf(db: Kysely<Database>, runId: string): Promise<string | null> {
+  const row = await db.selectFrom('runs').select('lease_expires_at').where('id', '=', runId).executeTakeFirstOrThrow();
+  return row.lease_expires_at;
+}
