@@ -13,6 +13,7 @@ import {
   validateSync,
   ValidationError,
 } from 'class-validator';
+import { hostname } from 'node:os';
 import { IsCronExpression } from '../schedules/is-cron-expression.validator.js';
 
 /** Node cuts longer timers to 1 ms. */
@@ -49,8 +50,23 @@ export class Env {
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevelName = 'log';
 
-  @Matches(/^sqlite:.+/, { message: 'DATABASE_URL must be a sqlite: URL such as sqlite:./data/jobpulse.db' })
+  /** `sqlite:<file>` (one process), or `postgres://…` for several replicas sharing one database. */
+  @Matches(/^(sqlite:.+|postgres(ql)?:\/\/.+)/, {
+    message:
+      'DATABASE_URL must be a sqlite: URL such as sqlite:./data/jobpulse.db or a postgres:// URL such as postgres://user:password@host:5432/jobpulse',
+  })
   DATABASE_URL = 'sqlite:./data/jobpulse.db';
+
+  /** PostgreSQL connections per replica (socket.io's adapter keeps two more of its own). */
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  DATABASE_POOL_SIZE = 10;
+
+  /** This replica's name, recorded on each run it runs (`node`); unique among the replicas sharing a database. */
+  @IsString()
+  @Matches(/^[\w.:@-]{1,200}$/, { message: 'NODE_ID must be 1 to 200 letters, digits or . _ : @ -' })
+  NODE_ID = `${hostname()}-${process.pid}`;
 
   /** Replaces the schedule `daily-report` declares (`0 0 7 * * ?`). */
   @IsOptional()
@@ -100,6 +116,15 @@ export class Env {
   @Min(0)
   @Max(MAX_RETENTION_DAYS * 86_400_000)
   MISFIRE_THRESHOLD = 24 * 60 * 60 * 1000;
+
+  /**
+   * Replicas that start within this long of a start-up report run it once
+   * between them: a rolling restart makes one start-up report, not one per replica.
+   */
+  @IsInt({ message: 'STARTUP_RUN_WINDOW must be a duration such as 600000, 90s, 10m or 1h' })
+  @Min(0)
+  @Max(MAX_RETENTION_DAYS * 86_400_000)
+  STARTUP_RUN_WINDOW = 10 * 60 * 1000;
 }
 
 export class EnvValidationError extends Error {}
@@ -111,10 +136,11 @@ const NUMERIC_KEYS = new Set([
   'EVENT_RETENTION_HOURS',
   'SHUTDOWN_TIMEOUT_MS',
   'RUN_LEASE_MS',
+  'DATABASE_POOL_SIZE',
 ]);
 
 /** Durations: milliseconds, or a number with a unit (`500ms`, `30s`, `15m`, `24h`, `2d`). */
-const DURATION_KEYS = new Set(['MISFIRE_THRESHOLD']);
+const DURATION_KEYS = new Set(['MISFIRE_THRESHOLD', 'STARTUP_RUN_WINDOW']);
 const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 function toDuration(value: string): number | string {

@@ -36,6 +36,10 @@ export interface RunsTable {
   retry_of: string | null;
   /** While running or queued: the instant after which the run counts as abandoned unless renewed. */
   lease_expires_at: Timestamp | null;
+  /** The replica that ran (or queued) the run. */
+  node: string | null;
+  /** Unique: the first attempt of a tick is claimed by one replica, `<job>@<fire time>`; null for other runs. */
+  claim_key: string | null;
 }
 
 export interface JobsTable {
