@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { Env, EnvValidationError, loadEnv, redactCredentials } from './env.js';
 
 function validationErrorOf(source: Record<string, string | undefined>): EnvValidationError {
@@ -26,6 +27,8 @@ describe('loadEnv', () => {
       CORS_ORIGINS: '*',
       LOG_LEVEL: 'log',
       DATABASE_URL: 'sqlite:./data/jobpulse.db',
+      DATABASE_POOL_SIZE: 10,
+      NODE_ID: `${hostname()}-${process.pid}`,
       DAILY_REPORT_CRON: undefined,
       CLEANUP_CRON: undefined,
       JOBS_TIME_ZONE: 'UTC',
@@ -36,6 +39,7 @@ describe('loadEnv', () => {
       REPORT_ON_STARTUP: true,
       RUN_LEASE_MS: 15000,
       MISFIRE_THRESHOLD: 86_400_000,
+      STARTUP_RUN_WINDOW: 600_000,
     });
   });
 
@@ -87,6 +91,21 @@ describe('loadEnv', () => {
     [' 12h ', 43_200_000],
   ])('reads MISFIRE_THRESHOLD=%s as %s ms', (value, expected) => {
     expect(loadEnv({ MISFIRE_THRESHOLD: value }).MISFIRE_THRESHOLD).toBe(expected);
+  });
+
+  it.each(['postgres://jobpulse:pw@db:5432/jobs', 'postgresql://db/jobs', 'sqlite:/var/lib/jobpulse.db'])(
+    'accepts DATABASE_URL=%s',
+    (url) => {
+      expect(loadEnv({ DATABASE_URL: url }).DATABASE_URL).toBe(url);
+    },
+  );
+
+  it('reads the cluster settings', () => {
+    const env = loadEnv({ DATABASE_POOL_SIZE: '25', NODE_ID: 'api-7f9c.eu-west_1', STARTUP_RUN_WINDOW: '90s' });
+
+    expect(env.DATABASE_POOL_SIZE).toBe(25);
+    expect(env.NODE_ID).toBe('api-7f9c.eu-west_1');
+    expect(env.STARTUP_RUN_WINDOW).toBe(90_000);
   });
 
   it('takes the string settings as given', () => {
@@ -145,6 +164,11 @@ describe('loadEnv', () => {
     ['MISFIRE_THRESHOLD', '-1'],
     ['MISFIRE_THRESHOLD', '5x'],
     ['MISFIRE_THRESHOLD', '1.5h'],
+    ['DATABASE_URL', 'postgres:/missing-slash'],
+    ['DATABASE_POOL_SIZE', '0'],
+    ['DATABASE_POOL_SIZE', 'many'],
+    ['NODE_ID', 'has space'],
+    ['STARTUP_RUN_WINDOW', 'a while'],
   ])('rejects %s=%s with an EnvValidationError naming that variable', (name, value) => {
     const error = validationErrorOf({ [name]: value });
 
@@ -200,9 +224,9 @@ describe('loadEnv', () => {
   });
 
   it('keeps the password of a rejected DATABASE_URL out of the message', () => {
-    const error = validationErrorOf({ DATABASE_URL: 'postgres://jobpulse:s3cret-pw@db.internal:5432/jobs' });
+    const error = validationErrorOf({ DATABASE_URL: 'mysql://jobpulse:s3cret-pw@db.internal:3306/jobs' });
 
-    expect(error.message).toContain('DATABASE_URL="postgres://jobpulse:***@db.internal:5432/jobs"');
+    expect(error.message).toContain('DATABASE_URL="mysql://jobpulse:***@db.internal:3306/jobs"');
     expect(error.message).not.toContain('s3cret-pw');
   });
 });

@@ -72,7 +72,7 @@ export function createPool(url: string, { poolSize = 10, onIdleError = () => und
   return pool;
 }
 
-export function isPostgres(db: Kysely<unknown>): boolean {
+export function isPostgres<DB>(db: Kysely<DB>): boolean {
   return db.getExecutor().adapter instanceof PostgresAdapter;
 }
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Kysely } from 'kysely';
-import { DATABASE } from './database.js';
+import { Kysely, sql, type Transaction } from 'kysely';
+import { DATABASE, isPostgres } from './database.js';
 import type { Database, RunRow, RunStatus, RunTrigger } from './schema.js';
 
 /** A run as the API serves it and the runner records it. */
@@ -19,7 +19,25 @@ export interface Run {
   maxAttempts: number;
   /** The run this one retries (the previous attempt, or the run retried by hand). */
   retryOf: string | null;
+  /** The replica that ran (or queued) it: its NODE_ID. */
+  node: string | null;
 }
+
+export interface InsertOptions {
+  /** Set while the run is running or queued: past it, the run counts as abandoned unless renewed. */
+  leaseUntil?: string | null;
+  /** Makes the insert a claim: a second run with the same key, from any replica, is not inserted. */
+  claimKey?: string | null;
+  /** A start-up run: not inserted if the job already has one that started at or after this instant. */
+  noStartupSince?: string;
+}
+
+/**
+ * Why a run was not inserted: its claim was taken (another replica recorded
+ * this tick, or a start-up run), or the job already has a running run (or,
+ * for a queued one, a queued run) somewhere in the cluster.
+ */
+export type InsertConflict = 'claimed' | 'busy';
 
 export type RunOutcome = Pick<Run, 'status' | 'finishedAt' | 'durationMs' | 'error'>;
 
@@ -33,9 +51,34 @@ export interface Page {
 export class RunsRepository {
   constructor(@Inject(DATABASE) private readonly db: Kysely<Database>) {}
 
-  /** `leaseUntil` is set for a running run: past it, the run counts as abandoned unless renewed. */
-  async insert(run: Run, leaseUntil: string | null = null): Promise<void> {
-    await this.db
+  /**
+   * Inserts the run unless that conflicts with another replica's: the
+   * database's unique indexes decide (one claim per key, one running and one
+   * queued run per job), so replicas racing for the same tick cannot both win.
+   */
+  async insert(run: Run, options: InsertOptions = {}): Promise<InsertConflict | undefined> {
+    if (options.noStartupSince === undefined) return this.insertWith(this.db, run, options);
+    const since = options.noStartupSince;
+    return this.db.transaction().execute(async (trx) => {
+      // Serializes replicas starting together; SQLite's single connection already does.
+      if (isPostgres(this.db)) await sql`select pg_advisory_xact_lock(hashtext(${`startup:${run.job}`}))`.execute(trx);
+      const recent = await trx
+        .selectFrom('runs')
+        .select('id')
+        .where('job', '=', run.job)
+        .where('trigger', '=', 'startup')
+        .where('started_at', '>=', since)
+        .executeTakeFirst();
+      return recent ? 'claimed' : this.insertWith(trx, run, options);
+    });
+  }
+
+  private async insertWith(
+    db: Kysely<Database> | Transaction<Database>,
+    run: Run,
+    { leaseUntil = null, claimKey = null }: InsertOptions,
+  ): Promise<InsertConflict | undefined> {
+    const result = await db
       .insertInto('runs')
       .values({
         id: run.id,
@@ -51,17 +94,48 @@ export class RunsRepository {
         max_attempts: run.maxAttempts,
         retry_of: run.retryOf,
         lease_expires_at: leaseUntil,
+        node: run.node,
+        claim_key: claimKey,
       })
-      .execute();
+      .onConflict((conflict) => conflict.doNothing())
+      .executeTakeFirst();
+    if (Number(result.numInsertedOrUpdatedRows ?? 0) > 0) return undefined;
+    if (claimKey !== null) {
+      const claimed = await db.selectFrom('runs').select('id').where('claim_key', '=', claimKey).executeTakeFirst();
+      if (claimed) return 'claimed';
+    }
+    return 'busy';
   }
 
-  /** A queued run begins. */
-  async begin(id: string, startedAt: string, leaseUntil: string): Promise<void> {
-    await this.db
-      .updateTable('runs')
-      .set({ status: 'running', started_at: startedAt, lease_expires_at: leaseUntil })
-      .where('id', '=', id)
-      .execute();
+  /**
+   * A queued run begins on `node`, unless a run of its job is running (the
+   * one-running-per-job index refuses it): resolves `busy` then, or `gone`
+   * if the run is no longer queued (its lease expired and it was abandoned).
+   */
+  async begin(run: Run, leaseUntil: string): Promise<'begun' | 'busy' | 'gone'> {
+    try {
+      const result = await this.db
+        .updateTable('runs')
+        .set({ status: 'running', started_at: run.startedAt, lease_expires_at: leaseUntil, node: run.node })
+        .where('id', '=', run.id)
+        .where('status', '=', 'queued')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0 ? 'begun' : 'gone';
+    } catch (error) {
+      if (isUniqueViolation(error)) return 'busy';
+      throw error;
+    }
+  }
+
+  /** The id of the job's running run, on any replica. */
+  async runningRunOf(job: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('runs')
+      .select('id')
+      .where('job', '=', job)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    return row?.id;
   }
 
   async renewLeases(ids: string[], leaseUntil: string): Promise<void> {
@@ -176,5 +250,12 @@ function toRun(row: RunRow): Run {
     attempt: Number(row.attempt),
     maxAttempts: Number(row.max_attempts),
     retryOf: row.retry_of,
+    node: row.node,
   };
+}
+
+/** PostgreSQL's unique_violation, or SQLite's unique constraint error. */
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }

@@ -53,7 +53,7 @@ describe('CleanupJob', () => {
   });
 
   afterEach(async () => {
-    runner.onModuleDestroy();
+    runner.onApplicationShutdown();
     await storage.close();
   });
 
@@ -83,6 +83,7 @@ describe('CleanupJob', () => {
       attempt: 1,
       maxAttempts: 1,
       retryOf: null,
+      node: null,
     };
     await runs.insert(run);
   }

@@ -13,7 +13,7 @@ import type { Database } from '../database/schema.js';
 import type { EventType, JobpulseEvent, RunEventData } from '../notifier/events.js';
 import type { NotifierService } from '../notifier/notifier.service.js';
 import type { JobContext, RunnableJob } from './job.js';
-import { JobRunner, RunnerClosedError } from './job-runner.service.js';
+import { JobRunner, RunnerClosedError, type RunRequest, type RunStart } from './job-runner.service.js';
 import type { JobOptions } from './scheduled.decorator.js';
 
 /** Lets every queued promise callback run (the runner frees a job's slot a few callbacks after its last event). */
@@ -78,6 +78,15 @@ function runIdOf(event: JobpulseEvent): string | undefined {
   return 'runId' in event.data ? (event.data.runId ?? undefined) : undefined;
 }
 
+/** A start that no other replica can claim (these specs have one runner): accepted, or refused as busy. */
+type LocalStart = Exclude<RunStart, { reason: 'claimed' }>;
+
+async function startOn(runner: JobRunner, job: RunnableJob, request: RunRequest): Promise<LocalStart> {
+  const start = await runner.start(job, request);
+  if (!start.accepted && start.reason === 'claimed') throw new Error(`run of ${job.name} unexpectedly claimed`);
+  return start;
+}
+
 /** The run data of a job.* lifecycle event. */
 function runDataOf(event: JobpulseEvent): RunEventData {
   return event.data as RunEventData;
@@ -100,13 +109,13 @@ describe('JobRunner', () => {
     clock = new TestClock(new Date(T0));
     storage = await createTestStorage(clock);
     ({ db, runs, events, notifier, published } = storage);
-    env = loadEnv({});
+    env = loadEnv({ NODE_ID: 'replica-a' });
     runner = new JobRunner(runs, notifier, env, clock);
   });
 
   afterEach(async () => {
     jest.restoreAllMocks();
-    runner.onModuleDestroy();
+    runner.onApplicationShutdown();
     await storage.close();
   });
 
@@ -139,7 +148,7 @@ describe('JobRunner', () => {
     it('is recorded as running, then as succeeded with its end and duration', async () => {
       const { job, release } = controlledJob();
 
-      const start = await runner.start(job, { trigger: 'manual' });
+      const start = await startOn(runner, job, { trigger: 'manual' });
 
       expect(start.accepted).toBe(true);
       const runId = start.run.id;
@@ -156,6 +165,7 @@ describe('JobRunner', () => {
         attempt: 1,
         maxAttempts: 1,
         retryOf: null,
+        node: 'replica-a',
       });
       expect(await record(runId)).toEqual(start.run);
 
@@ -177,7 +187,7 @@ describe('JobRunner', () => {
     it('publishes job.started and then job.succeeded with the same runId', async () => {
       const { job, release } = controlledJob();
 
-      const start = await runner.start(job, { trigger: 'manual' });
+      const start = await startOn(runner, job, { trigger: 'manual' });
       const runId = start.run.id;
       await eventWhere((event) => event.type === 'job.started');
       clock.advance(250);
@@ -217,7 +227,7 @@ describe('JobRunner', () => {
         return Promise.resolve();
       });
 
-      const start = await runner.start(job, { trigger: 'manual' });
+      const start = await startOn(runner, job, { trigger: 'manual' });
       await finished(start.run.id);
 
       expect(typesWhenEntered).toEqual(['job.started']);
@@ -226,7 +236,7 @@ describe('JobRunner', () => {
     it('holds the job while it runs and frees it afterwards', async () => {
       const { job, release } = controlledJob();
 
-      const start = await runner.start(job, { trigger: 'manual' });
+      const start = await startOn(runner, job, { trigger: 'manual' });
       expect(runner.runningRunId('sync')).toBe(start.run.id);
       expect(runner.runningRunId('other')).toBeUndefined();
 
@@ -243,7 +253,7 @@ describe('JobRunner', () => {
         return Promise.reject(new Error('disk full'));
       });
 
-      const start = await runner.start(job, { trigger: 'manual' });
+      const start = await startOn(runner, job, { trigger: 'manual' });
       expect(start.accepted).toBe(true);
       await finished(start.run.id);
 
@@ -259,7 +269,7 @@ describe('JobRunner', () => {
     it('publishes job.started and then job.failed with the error', async () => {
       const job = new FakeJob('sync', () => Promise.reject(new Error('disk full')));
 
-      const start = await runner.start(job, { trigger: 'manual' });
+      const start = await startOn(runner, job, { trigger: 'manual' });
       await finished(start.run.id);
 
       expect(eventsOf(start.run.id).map((event) => event.type)).toEqual(['job.started', 'job.failed']);
@@ -276,7 +286,7 @@ describe('JobRunner', () => {
         },
       };
 
-      const start = await runner.start(job, { trigger: 'manual' });
+      const start = await startOn(runner, job, { trigger: 'manual' });
       await finished(start.run.id);
 
       expect(await record(start.run.id)).toMatchObject({ status: 'failed', error: 'thrown before any await' });
@@ -286,7 +296,7 @@ describe('JobRunner', () => {
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a job may reject with anything
       const job = new FakeJob('sync', () => Promise.reject('plain string'));
 
-      const start = await runner.start(job, { trigger: 'manual' });
+      const start = await startOn(runner, job, { trigger: 'manual' });
       await finished(start.run.id);
 
       expect((await record(start.run.id))?.error).toBe('plain string');
@@ -295,9 +305,9 @@ describe('JobRunner', () => {
     it('frees the job for the next run', async () => {
       const job = new FakeJob('sync', () => Promise.reject(new Error('boom')));
 
-      const first = await runner.start(job, { trigger: 'manual' });
+      const first = await startOn(runner, job, { trigger: 'manual' });
       await finished(first.run.id);
-      const second = await runner.start(job, { trigger: 'manual' });
+      const second = await startOn(runner, job, { trigger: 'manual' });
 
       expect(second.accepted).toBe(true);
       await finished(second.run.id);
@@ -307,10 +317,10 @@ describe('JobRunner', () => {
   describe('a start while the job is running', () => {
     it('is recorded as skipped with a reason naming the running run', async () => {
       const { job, release } = controlledJob();
-      const first = await runner.start(job, { trigger: 'schedule' });
+      const first = await startOn(runner, job, { trigger: 'schedule' });
       clock.advance(1000);
 
-      const second = await runner.start(job, { trigger: 'manual' });
+      const second = await startOn(runner, job, { trigger: 'manual' });
 
       expect(second.accepted).toBe(false);
       if (second.accepted) throw new Error('unreachable');
@@ -329,6 +339,7 @@ describe('JobRunner', () => {
         attempt: 1,
         maxAttempts: 1,
         retryOf: null,
+        node: 'replica-a',
       };
       expect(second.run).toEqual(skipped);
       expect(await record(second.run.id)).toEqual(skipped);
@@ -340,10 +351,10 @@ describe('JobRunner', () => {
 
     it('publishes job.skipped for the skipped run and does not run the job again', async () => {
       const { job, release } = controlledJob();
-      const first = await runner.start(job, { trigger: 'manual' });
+      const first = await startOn(runner, job, { trigger: 'manual' });
       await job.entered.promise;
 
-      const second = await runner.start(job, { trigger: 'manual' });
+      const second = await startOn(runner, job, { trigger: 'manual' });
 
       const skippedEvents = published.filter((event) => event.type === 'job.skipped');
       expect(skippedEvents).toHaveLength(1);
@@ -364,8 +375,8 @@ describe('JobRunner', () => {
       const sync = controlledJob('sync');
       const cleanup = controlledJob('cleanup');
 
-      const first = await runner.start(sync.job, { trigger: 'manual' });
-      const second = await runner.start(cleanup.job, { trigger: 'manual' });
+      const first = await startOn(runner, sync.job, { trigger: 'manual' });
+      const second = await startOn(runner, cleanup.job, { trigger: 'manual' });
 
       expect(first.accepted).toBe(true);
       expect(second.accepted).toBe(true);
@@ -380,8 +391,8 @@ describe('JobRunner', () => {
     const { job, release } = controlledJob();
 
     const results = await Promise.all([
-      runner.start(job, { trigger: 'manual' }),
-      runner.start(job, { trigger: 'schedule' }),
+      startOn(runner, job, { trigger: 'manual' }),
+      startOn(runner, job, { trigger: 'schedule' }),
     ]);
 
     const accepted = results.filter((result) => result.accepted);
@@ -408,7 +419,7 @@ describe('JobRunner', () => {
         await progress(NaN, 'not a number');
       });
 
-      const start = await runner.start(job, { trigger: 'manual' });
+      const start = await startOn(runner, job, { trigger: 'manual' });
       await finished(start.run.id);
 
       const runId = start.run.id;
@@ -441,7 +452,7 @@ describe('JobRunner', () => {
     it('stores progress events on the jobs topic', async () => {
       const job = new FakeJob('sync', ({ progress }) => progress(10, 'a tenth'));
 
-      const start = await runner.start(job, { trigger: 'manual' });
+      const start = await startOn(runner, job, { trigger: 'manual' });
       await finished(start.run.id);
 
       const stored = await events.listAfter(0, 10);
@@ -460,7 +471,7 @@ describe('JobRunner', () => {
       async (trigger) => {
         const { job, release } = controlledJob('daily-report');
 
-        const start = await runner.start(job, { trigger });
+        const start = await startOn(runner, job, { trigger });
         const context = await job.entered.promise;
 
         expect(context.runId).toBe(start.run.id);
@@ -480,9 +491,9 @@ describe('JobRunner', () => {
     it('gives every run its own runId and signal', async () => {
       const job = new FakeJob('sync');
 
-      const first = await runner.start(job, { trigger: 'manual' });
+      const first = await startOn(runner, job, { trigger: 'manual' });
       await finished(first.run.id);
-      const second = await runner.start(job, { trigger: 'manual' });
+      const second = await startOn(runner, job, { trigger: 'manual' });
       await finished(second.run.id);
 
       expect(job.contexts.map((context) => context.runId)).toEqual([first.run.id, second.run.id]);
@@ -493,7 +504,7 @@ describe('JobRunner', () => {
     it('records the given scheduledFor', async () => {
       const job = new FakeJob('sync');
 
-      const start = await runner.start(job, {
+      const start = await startOn(runner, job, {
         trigger: 'schedule',
         scheduledFor: new Date('2025-01-01T07:59:00.000Z'),
       });
@@ -524,7 +535,7 @@ describe('JobRunner', () => {
 
     it('records a skipped schedule run when the job is still running', async () => {
       const { job, release } = controlledJob();
-      const first = await runner.start(job, { trigger: 'manual' });
+      const first = await startOn(runner, job, { trigger: 'manual' });
 
       await expect(runner.tick(job, new Date(T0))).resolves.toBeUndefined();
 
@@ -557,7 +568,7 @@ describe('JobRunner', () => {
     const job = new FakeJob('sync');
     await destroyDatabase();
 
-    await expect(runner.start(job, { trigger: 'manual' })).rejects.toThrow();
+    await expect(startOn(runner, job, { trigger: 'manual' })).rejects.toThrow();
 
     expect(runner.runningRunId('sync')).toBeUndefined();
     expect(job.contexts).toHaveLength(0);
@@ -570,7 +581,7 @@ describe('JobRunner', () => {
 
     it('waits for a run that finishes within the timeout', async () => {
       const { job, release } = controlledJob();
-      const start = await runner.start(job, { trigger: 'manual' });
+      const start = await startOn(runner, job, { trigger: 'manual' });
       const context = await job.entered.promise;
 
       let drained = false;
@@ -595,7 +606,7 @@ describe('JobRunner', () => {
         ({ signal }) =>
           new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))),
       );
-      const start = await runner.start(job, { trigger: 'manual' });
+      const start = await startOn(runner, job, { trigger: 'manual' });
       const context = await job.entered.promise;
 
       await runner.drain(5);
@@ -613,7 +624,7 @@ describe('JobRunner', () => {
 
     it('records a run that ignores its signal interrupted as soon as it aborts it', async () => {
       const { job, release } = controlledJob();
-      const start = await runner.start(job, { trigger: 'manual' });
+      const start = await startOn(runner, job, { trigger: 'manual' });
       const context = await job.entered.promise;
       clock.advance(700);
 
@@ -640,8 +651,8 @@ describe('JobRunner', () => {
     it('interrupts only the runs still going at the timeout', async () => {
       const quick = controlledJob('quick');
       const stuck = controlledJob('stuck');
-      const quickStart = await runner.start(quick.job, { trigger: 'manual' });
-      const stuckStart = await runner.start(stuck.job, { trigger: 'manual' });
+      const quickStart = await startOn(runner, quick.job, { trigger: 'manual' });
+      const stuckStart = await startOn(runner, stuck.job, { trigger: 'manual' });
       await quick.job.entered.promise;
       await stuck.job.entered.promise;
 
@@ -660,7 +671,10 @@ describe('JobRunner', () => {
         ({ signal }) =>
           new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))),
       );
-      const start = await runner.start(job, { trigger: 'manual', options: { retries: 2, backoff: { initialMs: 1 } } });
+      const start = await startOn(runner, job, {
+        trigger: 'manual',
+        options: { retries: 2, backoff: { initialMs: 1 } },
+      });
       await job.entered.promise;
 
       await runner.drain(5);
@@ -677,7 +691,10 @@ describe('JobRunner', () => {
 
     it('does not retry a run that fails while draining, nor announce a next attempt', async () => {
       const { job, release } = controlledJob();
-      const start = await runner.start(job, { trigger: 'manual', options: { retries: 2, backoff: { initialMs: 1 } } });
+      const start = await startOn(runner, job, {
+        trigger: 'manual',
+        options: { retries: 2, backoff: { initialMs: 1 } },
+      });
       await job.entered.promise;
 
       const draining = runner.drain(60_000);
@@ -696,21 +713,23 @@ describe('JobRunner', () => {
 
     it('makes start() reject with RunnerClosedError afterwards', async () => {
       const { job, release } = controlledJob();
-      const start = await runner.start(job, { trigger: 'manual' });
+      const start = await startOn(runner, job, { trigger: 'manual' });
       const draining = runner.drain(60_000);
 
-      await expect(runner.start(job, { trigger: 'manual' })).rejects.toBeInstanceOf(RunnerClosedError);
+      await expect(startOn(runner, job, { trigger: 'manual' })).rejects.toBeInstanceOf(RunnerClosedError);
 
       release.resolve();
       await draining;
-      await expect(runner.start(job, { trigger: 'manual' })).rejects.toBeInstanceOf(RunnerClosedError);
-      await expect(runner.start(new FakeJob('other'), { trigger: 'manual' })).rejects.toThrow('shutting down');
+      await expect(startOn(runner, job, { trigger: 'manual' })).rejects.toBeInstanceOf(RunnerClosedError);
+      await expect(startOn(runner, new FakeJob('other'), { trigger: 'manual' })).rejects.toThrow('shutting down');
       expect(await runs.listByJob('sync', { limit: 10 })).toEqual([expect.objectContaining({ id: start.run.id })]);
     });
 
     it('closes the runner even when nothing runs', async () => {
       await runner.drain(0);
-      await expect(runner.start(new FakeJob('sync'), { trigger: 'manual' })).rejects.toBeInstanceOf(RunnerClosedError);
+      await expect(startOn(runner, new FakeJob('sync'), { trigger: 'manual' })).rejects.toBeInstanceOf(
+        RunnerClosedError,
+      );
     });
   });
 
@@ -736,7 +755,7 @@ describe('JobRunner', () => {
     it('aborts the signal with the timeout and records the run timed_out', async () => {
       const job = abortable('sync');
 
-      const start = await runner.start(job, { trigger: 'manual', options: { timeoutMs: 5 } });
+      const start = await startOn(runner, job, { trigger: 'manual', options: { timeoutMs: 5 } });
       const context = await job.entered.promise;
       const event = await finished(start.run.id);
 
@@ -759,7 +778,7 @@ describe('JobRunner', () => {
     it('records the run timed_out without waiting for a job that ignores its signal', async () => {
       const { job, release } = controlledJob();
 
-      const start = await runner.start(job, { trigger: 'manual', options: { timeoutMs: 5 } });
+      const start = await startOn(runner, job, { trigger: 'manual', options: { timeoutMs: 5 } });
       const context = await job.entered.promise;
       await finished(start.run.id);
 
@@ -777,7 +796,7 @@ describe('JobRunner', () => {
     it('leaves the signal of a run that ends within its timeout alone', async () => {
       const job = new FakeJob('sync');
 
-      const start = await runner.start(job, { trigger: 'manual', options: { timeoutMs: 60_000 } });
+      const start = await startOn(runner, job, { trigger: 'manual', options: { timeoutMs: 60_000 } });
       const context = await job.entered.promise;
       await finished(start.run.id);
 
@@ -803,7 +822,7 @@ describe('JobRunner', () => {
       const job = failingJob('sync', 1);
       const scheduledFor = new Date('2025-01-01T07:59:00.000Z');
 
-      const start = await runner.start(job, { trigger: 'schedule', scheduledFor, options: retrying(2) });
+      const start = await startOn(runner, job, { trigger: 'schedule', scheduledFor, options: retrying(2) });
       await attemptEnded(2);
 
       const [first, second] = await attemptsOf('sync');
@@ -816,6 +835,7 @@ describe('JobRunner', () => {
         attempt: 1,
         maxAttempts: 3,
         retryOf: null,
+        node: 'replica-a',
       });
       expect(second).toEqual({
         id: expect.any(String),
@@ -830,6 +850,7 @@ describe('JobRunner', () => {
         attempt: 2,
         maxAttempts: 3,
         retryOf: first.id,
+        node: 'replica-a',
       });
       expect(second.id).not.toBe(first.id);
       expect(await runs.listByJob('sync', { limit: 10 })).toHaveLength(2);
@@ -844,7 +865,7 @@ describe('JobRunner', () => {
     it('announces the next attempt in the job.failed event of the attempt that will be retried', async () => {
       const job = failingJob('sync', 1);
 
-      const start = await runner.start(job, { trigger: 'manual', options: retrying(2) });
+      const start = await startOn(runner, job, { trigger: 'manual', options: retrying(2) });
       const succeeded = await attemptEnded(2);
 
       const failed = eventsOf(start.run.id).find((event) => event.type === 'job.failed');
@@ -878,7 +899,7 @@ describe('JobRunner', () => {
         return Promise.reject(new Error('slow failure'));
       });
 
-      const start = await runner.start(job, { trigger: 'manual', options: retrying(1) });
+      const start = await startOn(runner, job, { trigger: 'manual', options: retrying(1) });
       await attemptEnded(2);
 
       const failed = eventsOf(start.run.id).find((event) => event.type === 'job.failed')!;
@@ -894,7 +915,7 @@ describe('JobRunner', () => {
     it('stops after 1 + retries attempts of a job that fails every time', async () => {
       const job = failingJob('sync', Infinity);
 
-      const start = await runner.start(job, { trigger: 'manual', options: retrying(2, 1) });
+      const start = await startOn(runner, job, { trigger: 'manual', options: retrying(2, 1) });
       await attemptEnded(3);
 
       const attempts = await attemptsOf('sync');
@@ -918,7 +939,10 @@ describe('JobRunner', () => {
     it('grows the backoff with each retry', async () => {
       const job = failingJob('sync', Infinity);
 
-      await runner.start(job, { trigger: 'manual', options: { retries: 2, backoff: { initialMs: 4, maxMs: 1000 } } });
+      await startOn(runner, job, {
+        trigger: 'manual',
+        options: { retries: 2, backoff: { initialMs: 4, maxMs: 1000 } },
+      });
       await attemptEnded(3);
 
       const waits = published
@@ -939,7 +963,7 @@ describe('JobRunner', () => {
         job.contexts.length === 1 ? new Promise(() => undefined) : Promise.resolve(),
       );
 
-      const start = await runner.start(job, { trigger: 'manual', options: { timeoutMs: 5, ...retrying(1, 1) } });
+      const start = await startOn(runner, job, { trigger: 'manual', options: { timeoutMs: 5, ...retrying(1, 1) } });
       await attemptEnded(2);
 
       const [first, second] = await attemptsOf('sync');
@@ -951,10 +975,10 @@ describe('JobRunner', () => {
 
     it('keeps the job busy through the backoff wait: a start meanwhile is skipped', async () => {
       const job = failingJob('sync', 1);
-      const first = await runner.start(job, { trigger: 'manual', options: retrying(1, 20_000) });
+      const first = await startOn(runner, job, { trigger: 'manual', options: retrying(1, 20_000) });
       await attemptEnded(1);
 
-      const second = await runner.start(job, { trigger: 'manual' });
+      const second = await startOn(runner, job, { trigger: 'manual' });
 
       expect(runner.runningRunId('sync')).toBe(first.run.id);
       expect(second).toMatchObject({ accepted: false, runningRunId: first.run.id, run: { status: 'skipped' } });
@@ -963,7 +987,7 @@ describe('JobRunner', () => {
 
     it('makes no further attempts once a drain begins during the backoff wait', async () => {
       const job = failingJob('sync', 1);
-      const start = await runner.start(job, { trigger: 'manual', options: retrying(2, 20_000) });
+      const start = await startOn(runner, job, { trigger: 'manual', options: retrying(2, 20_000) });
       await attemptEnded(1);
 
       await runner.drain(1000);
@@ -984,12 +1008,12 @@ describe('JobRunner', () => {
       const job = failingJob('sync', 1);
       const insert = runs.insert.bind(runs);
       const drained = deferred();
-      jest.spyOn(runs, 'insert').mockImplementation((run, leaseUntil) => {
+      jest.spyOn(runs, 'insert').mockImplementation((run, options) => {
         if (run.attempt === 2) runner.drain(60_000).then(drained.resolve, drained.reject);
-        return insert(run, leaseUntil);
+        return insert(run, options);
       });
 
-      await runner.start(job, { trigger: 'manual', options: retrying(1, 1) });
+      await startOn(runner, job, { trigger: 'manual', options: retrying(1, 1) });
       await drained.promise;
       await flush();
 
@@ -1002,12 +1026,12 @@ describe('JobRunner', () => {
 
     it('queues a second request while the job runs, and skips a third', async () => {
       const { job, release } = controlledJob();
-      const first = await runner.start(job, { trigger: 'schedule', options: queue });
+      const first = await startOn(runner, job, { trigger: 'schedule', options: queue });
       await job.entered.promise;
       clock.advance(1000);
 
-      const second = await runner.start(job, { trigger: 'manual', options: queue });
-      const third = await runner.start(job, { trigger: 'manual', options: queue });
+      const second = await startOn(runner, job, { trigger: 'manual', options: queue });
+      const third = await startOn(runner, job, { trigger: 'manual', options: queue });
 
       const queued = {
         id: second.run.id,
@@ -1022,6 +1046,7 @@ describe('JobRunner', () => {
         attempt: 1,
         maxAttempts: 1,
         retryOf: null,
+        node: 'replica-a',
       };
       expect(second).toEqual({ accepted: true, run: queued });
       expect(await record(second.run.id)).toEqual(queued);
@@ -1045,9 +1070,9 @@ describe('JobRunner', () => {
 
     it('begins the queued run once the one ahead ends, with a fresh start time', async () => {
       const { job, gates } = gatedJob('sync', 2);
-      const first = await runner.start(job, { trigger: 'manual', options: queue });
+      const first = await startOn(runner, job, { trigger: 'manual', options: queue });
       clock.advance(1000);
-      const second = await runner.start(job, { trigger: 'manual', options: queue });
+      const second = await startOn(runner, job, { trigger: 'manual', options: queue });
       clock.set('2025-01-01T08:00:05.000Z');
 
       gates[0].resolve();
@@ -1083,8 +1108,8 @@ describe('JobRunner', () => {
 
     it('begins the queued run after a failed one too', async () => {
       const { job, gates } = gatedJob('sync', 2);
-      const first = await runner.start(job, { trigger: 'manual', options: queue });
-      const second = await runner.start(job, { trigger: 'manual', options: queue });
+      const first = await startOn(runner, job, { trigger: 'manual', options: queue });
+      const second = await startOn(runner, job, { trigger: 'manual', options: queue });
       gates[0].reject(new Error('boom'));
       gates[1].resolve();
 
@@ -1097,8 +1122,8 @@ describe('JobRunner', () => {
 
     it('drops a queued run as skipped at drain', async () => {
       const { job, release } = controlledJob();
-      const first = await runner.start(job, { trigger: 'manual', options: queue });
-      const second = await runner.start(job, { trigger: 'manual', options: queue });
+      const first = await startOn(runner, job, { trigger: 'manual', options: queue });
+      const second = await startOn(runner, job, { trigger: 'manual', options: queue });
       await job.entered.promise;
       clock.advance(300);
 
@@ -1128,10 +1153,10 @@ describe('JobRunner', () => {
     it('drops each queued run once when two jobs drain', async () => {
       const a = controlledJob('a');
       const b = controlledJob('b');
-      await runner.start(a.job, { trigger: 'manual', options: queue });
-      const queuedA = await runner.start(a.job, { trigger: 'manual', options: queue });
-      const firstB = await runner.start(b.job, { trigger: 'manual', options: queue });
-      const queuedB = await runner.start(b.job, { trigger: 'manual', options: queue });
+      await startOn(runner, a.job, { trigger: 'manual', options: queue });
+      const queuedA = await startOn(runner, a.job, { trigger: 'manual', options: queue });
+      const firstB = await startOn(runner, b.job, { trigger: 'manual', options: queue });
+      const queuedB = await startOn(runner, b.job, { trigger: 'manual', options: queue });
       // Dropping a's queued run takes until the gate opens; b's first run ends meanwhile.
       const gate = deferred();
       const finish = runs.finish.bind(runs);
@@ -1153,7 +1178,7 @@ describe('JobRunner', () => {
 
     it('queues scheduled ticks through their options', async () => {
       const { job, release } = controlledJob();
-      const first = await runner.start(job, { trigger: 'manual', options: queue });
+      const first = await startOn(runner, job, { trigger: 'manual', options: queue });
 
       await runner.tick(job, new Date('2025-01-01T09:00:00.000Z'), queue);
 
@@ -1173,7 +1198,7 @@ describe('JobRunner', () => {
     it("sets a running run's lease to now + RUN_LEASE_MS and clears it when the run ends", async () => {
       const { job, release } = controlledJob();
 
-      const start = await runner.start(job, { trigger: 'manual' });
+      const start = await startOn(runner, job, { trigger: 'manual' });
 
       expect(await leaseOf(db, start.run.id)).toBe('2025-01-01T08:00:15.000Z');
       clock.advance(2000);
@@ -1186,13 +1211,13 @@ describe('JobRunner', () => {
       const longLeases = new JobRunner(runs, notifier, loadEnv({ RUN_LEASE_MS: '60000' }), clock);
       try {
         const { job, release } = controlledJob();
-        const start = await longLeases.start(job, { trigger: 'manual' });
+        const start = await startOn(longLeases, job, { trigger: 'manual' });
 
         expect(await leaseOf(db, start.run.id)).toBe('2025-01-01T08:01:00.000Z');
         release.resolve();
         await finished(start.run.id);
       } finally {
-        longLeases.onModuleDestroy();
+        longLeases.onApplicationShutdown();
       }
     });
 
@@ -1201,11 +1226,11 @@ describe('JobRunner', () => {
       const slow = abortable('slow');
       const stuck = abortable('stuck');
 
-      const failed = await runner.start(failing, { trigger: 'manual' });
-      const timedOut = await runner.start(slow, { trigger: 'manual', options: { timeoutMs: 5 } });
+      const failed = await startOn(runner, failing, { trigger: 'manual' });
+      const timedOut = await startOn(runner, slow, { trigger: 'manual', options: { timeoutMs: 5 } });
       await finished(failed.run.id);
       await finished(timedOut.run.id);
-      const interrupted = await runner.start(stuck, { trigger: 'manual' });
+      const interrupted = await startOn(runner, stuck, { trigger: 'manual' });
       await stuck.entered.promise;
       await runner.drain(5);
 
@@ -1218,7 +1243,7 @@ describe('JobRunner', () => {
       const job: FakeJob = new FakeJob('sync', () =>
         job.contexts.length === 1 ? Promise.reject(new Error('once')) : new Promise(() => undefined),
       );
-      await runner.start(job, { trigger: 'manual', options: { retries: 1, backoff: { initialMs: 1 } } });
+      await startOn(runner, job, { trigger: 'manual', options: { retries: 1, backoff: { initialMs: 1 } } });
       await attemptEnded(1);
       clock.advance(1000);
       const started = await eventWhere((event) => event.type === 'job.started' && runDataOf(event).attempt === 2);
@@ -1230,10 +1255,10 @@ describe('JobRunner', () => {
 
     it('gives a queued run a lease of its own, a fresh one when it begins, and a skipped run none', async () => {
       const { job, gates } = gatedJob('sync', 2);
-      const first = await runner.start(job, { trigger: 'manual', options: { overlap: 'queue' } });
+      const first = await startOn(runner, job, { trigger: 'manual', options: { overlap: 'queue' } });
       clock.advance(1000);
-      const queued = await runner.start(job, { trigger: 'manual', options: { overlap: 'queue' } });
-      const skipped = await runner.start(job, { trigger: 'manual' });
+      const queued = await startOn(runner, job, { trigger: 'manual', options: { overlap: 'queue' } });
+      const skipped = await startOn(runner, job, { trigger: 'manual' });
 
       expect(await leaseOf(db, queued.run.id)).toBe('2025-01-01T08:00:16.000Z');
       expect(await leaseOf(db, skipped.run.id)).toBeNull();
@@ -1254,9 +1279,9 @@ describe('JobRunner', () => {
       const other = controlledJob('other');
       expect(runner.activeRunIds()).toEqual([]);
 
-      const first = await runner.start(sync.job, { trigger: 'manual', options: { overlap: 'queue' } });
-      const second = await runner.start(other.job, { trigger: 'manual' });
-      const queued = await runner.start(sync.job, { trigger: 'manual', options: { overlap: 'queue' } });
+      const first = await startOn(runner, sync.job, { trigger: 'manual', options: { overlap: 'queue' } });
+      const second = await startOn(runner, other.job, { trigger: 'manual' });
+      const queued = await startOn(runner, sync.job, { trigger: 'manual', options: { overlap: 'queue' } });
 
       expect(runner.activeRunIds().sort()).toEqual([first.run.id, second.run.id, queued.run.id].sort());
 
@@ -1275,9 +1300,9 @@ describe('JobRunner', () => {
       const renewing = new JobRunner(runs, notifier, loadEnv({ RUN_LEASE_MS: '3000' }), clock);
       try {
         const { job, release } = controlledJob();
-        const start = await renewing.start(job, { trigger: 'manual', options: { overlap: 'queue' } });
-        const queued = await renewing.start(job, { trigger: 'manual', options: { overlap: 'queue' } });
-        const done = await renewing.start(new FakeJob('done'), { trigger: 'manual' });
+        const start = await startOn(renewing, job, { trigger: 'manual', options: { overlap: 'queue' } });
+        const queued = await startOn(renewing, job, { trigger: 'manual', options: { overlap: 'queue' } });
+        const done = await startOn(renewing, new FakeJob('done'), { trigger: 'manual' });
         await finished(done.run.id);
         expect(await leaseOf(db, start.run.id)).toBe('2025-01-01T08:00:03.000Z');
         expect(await leaseOf(db, queued.run.id)).toBe('2025-01-01T08:00:03.000Z');
@@ -1295,7 +1320,7 @@ describe('JobRunner', () => {
         await finished(start.run.id);
         await finished(queued.run.id);
       } finally {
-        renewing.onModuleDestroy();
+        renewing.onApplicationShutdown();
         jest.useRealTimers();
       }
     });
@@ -1305,9 +1330,9 @@ describe('JobRunner', () => {
       const renewing = new JobRunner(runs, notifier, loadEnv({ RUN_LEASE_MS: '3000' }), clock);
       try {
         const { job, release } = controlledJob();
-        const start = await renewing.start(job, { trigger: 'manual' });
+        const start = await startOn(renewing, job, { trigger: 'manual' });
 
-        renewing.onModuleDestroy();
+        renewing.onApplicationShutdown();
         clock.advance(1000);
         await jest.advanceTimersByTimeAsync(5000);
         await flush();

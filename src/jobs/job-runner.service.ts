@@ -1,9 +1,9 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { Env } from '../config/env.js';
-import { RunsRepository, type Run } from '../database/runs.repository.js';
+import { RunsRepository, type InsertOptions, type Run } from '../database/runs.repository.js';
 import type { RunStatus, RunTrigger } from '../database/schema.js';
 import type { EventType, RunEventData } from '../notifier/events.js';
 import { NotifierService } from '../notifier/notifier.service.js';
@@ -20,7 +20,12 @@ export interface RunRequest {
   options?: JobOptions;
 }
 
-export type RunStart = { accepted: true; run: Run } | { accepted: false; run: Run; runningRunId: string };
+export type RunStart =
+  | { accepted: true; run: Run }
+  /** The job is running (here or on another replica): the request was recorded as the `skipped` run. */
+  | { accepted: false; reason: 'busy'; run: Run; runningRunId: string }
+  /** Another replica already recorded this tick (or a start-up run in the window): nothing was recorded. */
+  | { accepted: false; reason: 'claimed' };
 
 export class RunnerClosedError extends Error {
   constructor() {
@@ -47,15 +52,19 @@ interface QueuedRun {
   run: Run;
 }
 
-/** The one run a job has at a time, through all its attempts, and the run waiting behind it. */
+/** The one run a job has at a time in this process, through all its attempts. */
 interface Slot {
   runId: string;
   controller: AbortController;
   /** Aborted at shutdown: no further attempts. */
   shutdown: AbortController;
-  queued?: QueuedRun;
   done: Promise<void>;
 }
+
+/** How often a queued run checks whether the run ahead of it, on any replica, has ended. */
+const QUEUE_POLL_MS = 1000;
+/** How often a run's outcome is written again while the database cannot be reached. */
+const RECORD_RETRY_MS = 1000;
 
 const FINAL_EVENTS: Record<Exclude<RunStatus, 'queued' | 'running' | 'skipped' | 'abandoned'>, EventType> = {
   succeeded: 'job.succeeded',
@@ -67,15 +76,26 @@ const FINAL_EVENTS: Record<Exclude<RunStatus, 'queued' | 'running' | 'skipped' |
 /**
  * The one path every run takes (schedule, manual trigger, start-up, catch-up,
  * retry): it records the run before and after the job, keeps one run per job
- * at a time (skipping or queueing the next), enforces the job's timeout,
- * retries failed attempts with backoff, keeps each running run's lease fresh,
- * publishes the run's progress, and never lets a job's exception escape.
+ * at a time across all replicas (skipping or queueing the next), runs each
+ * tick once across replicas, enforces the job's timeout, retries failed
+ * attempts with backoff, keeps each running run's lease fresh, publishes the
+ * run's progress, and never lets a job's exception escape.
+ *
+ * The database arbitrates between replicas: a run is recorded before it
+ * starts, and its unique indexes refuse a second claim of a tick, a second
+ * running run of a job, or a second queued one.
  */
 @Injectable()
-export class JobRunner implements OnModuleDestroy {
+export class JobRunner implements OnApplicationShutdown {
   private readonly logger = new Logger(JobRunner.name);
   private readonly slots = new Map<string, Slot>();
+  /** Runs this process queued, by job: each waits for the job's running run, wherever it runs. */
+  private readonly queued = new Map<string, QueuedRun>();
+  private readonly promotions = new Set<Promise<void>>();
   private readonly leaseRenewal: NodeJS.Timeout;
+  private readonly queuePoll: NodeJS.Timeout;
+  /** Aborted once shutdown stops waiting: outcomes the database refuses are then logged, not retried. */
+  private readonly stopRecording = new AbortController();
   private closed = false;
 
   constructor(
@@ -86,46 +106,55 @@ export class JobRunner implements OnModuleDestroy {
   ) {
     this.leaseRenewal = setInterval(() => void this.renewLeases(), Math.max(250, env.RUN_LEASE_MS / 3));
     this.leaseRenewal.unref();
+    this.queuePoll = setInterval(() => this.queued.forEach((_, jobName) => this.promote(jobName)), QUEUE_POLL_MS);
+    this.queuePoll.unref();
   }
 
+  /** The run of the job this process is running (or waiting to retry), if any. */
   runningRunId(jobName: string): string | undefined {
     return this.slots.get(jobName)?.runId;
   }
 
   /** The runs this process is running or has queued: their leases are its to renew. */
   activeRunIds(): string[] {
-    return [...this.slots.values()].flatMap((slot) => (slot.queued ? [slot.runId, slot.queued.run.id] : [slot.runId]));
+    return [...this.slots.values()]
+      .map((slot) => slot.runId)
+      .concat([...this.queued.values()].map(({ run }) => run.id));
   }
 
   /**
-   * Records the run and starts it in the background. While the job is busy,
-   * the request is queued (overlap `queue`, one waiting at most) or recorded
-   * as `skipped`. Resolves once the record is written.
+   * Records the run and starts it in the background. While the job is busy
+   * on any replica, the request is queued (overlap `queue`, one waiting at
+   * most in the cluster) or recorded as `skipped`; a tick another replica
+   * already recorded is dropped. Resolves once the record is written.
    */
   async start(job: RunnableJob, request: RunRequest): Promise<RunStart> {
     if (this.closed) throw new RunnerClosedError();
+    const claim = this.claimOf(job, request);
     const run = this.newRun(job, request);
-    const busy = this.slots.get(job.name);
-    if (busy) {
-      if (request.options?.overlap === 'queue' && !busy.queued) return this.enqueue(busy, { job, request, run });
-      return this.skip(run, busy.runId);
+    // The running run ends between our refused insert and the lookup of its id at most a few times in a row.
+    for (let tries = 0; tries < 3; tries++) {
+      const local = this.slots.get(job.name);
+      if (local) return this.whileBusy(job, request, run, claim, local.runId);
+      const conflict = await this.runs.insert(run, { ...claim, leaseUntil: this.leaseUntil() });
+      if (conflict === 'claimed') return { accepted: false, reason: 'claimed' };
+      if (!conflict) {
+        this.runInSlot(job, run, request, this.openSlot(job.name, run.id));
+        return { accepted: true, run };
+      }
+      const runningRunId = await this.runs.runningRunOf(job.name);
+      if (runningRunId) return this.whileBusy(job, request, run, claim, runningRunId);
     }
-    // The slot is taken before the first await, so two requests in the same tick cannot both start.
-    const slot = this.openSlot(job.name, run.id);
-    try {
-      await this.runs.insert(run, this.leaseUntil());
-    } catch (error) {
-      this.closeSlot(job.name, slot);
-      throw error;
-    }
-    this.runInSlot(job, run, request, slot);
-    return { accepted: true, run };
+    throw new Error(`job "${job.name}" could not be started: its running run kept changing`);
   }
 
   /** A scheduled tick: like `start`, but nothing escapes, since there is no caller to tell. */
   async tick(job: RunnableJob, scheduledFor: Date, options?: JobOptions): Promise<void> {
     try {
-      await this.start(job, { trigger: 'schedule', scheduledFor, options });
+      const start = await this.start(job, { trigger: 'schedule', scheduledFor, options });
+      if (!start.accepted && start.reason === 'claimed') {
+        this.logger.debug({ msg: 'tick run by another replica', job: job.name, scheduledFor });
+      }
     } catch (error) {
       this.logger.error({ msg: 'scheduled run could not start', job: job.name, scheduledFor, error: messageOf(error) });
     }
@@ -138,14 +167,12 @@ export class JobRunner implements OnModuleDestroy {
    */
   async drain(timeoutMs: number): Promise<void> {
     this.closed = true;
+    // A queued run being promoted right now either starts (and is waited for below) or stays queued and is dropped.
+    await Promise.all(this.promotions);
+    const queued = [...this.queued.values()];
+    this.queued.clear();
     const slots = [...this.slots.entries()];
-    // Every queue is emptied before the first await, so a run ending meanwhile cannot start or drop one again.
-    const queued = slots.flatMap(([, slot]) => {
-      slot.shutdown.abort();
-      const waiting = slot.queued;
-      slot.queued = undefined;
-      return waiting ? [waiting] : [];
-    });
+    for (const [, slot] of slots) slot.shutdown.abort();
     for (const waiting of queued) await this.dropQueued(waiting);
     if (slots.length === 0) return;
     this.logger.log({
@@ -155,6 +182,7 @@ export class JobRunner implements OnModuleDestroy {
     });
     const allDone = Promise.all(slots.map(([, slot]) => slot.done));
     if (await settlesWithin(allDone, timeoutMs)) return;
+    this.stopRecording.abort();
     for (const [job, slot] of this.slots) {
       this.logger.warn({ msg: 'interrupting run at shutdown timeout', job, runId: slot.runId, timeoutMs });
       slot.controller.abort(
@@ -164,8 +192,21 @@ export class JobRunner implements OnModuleDestroy {
     await allDone;
   }
 
-  onModuleDestroy(): void {
+  /** After the drain: leases stay fresh while runs finish, so no other replica takes them for abandoned. */
+  onApplicationShutdown(): void {
     clearInterval(this.leaseRenewal);
+    clearInterval(this.queuePoll);
+  }
+
+  /** Ticks and their catch-ups claim their fire time; start-up runs claim the start-up window. */
+  private claimOf(job: RunnableJob, request: RunRequest): InsertOptions {
+    if (request.trigger === 'schedule' || request.trigger === 'catch-up') {
+      return { claimKey: `${job.name}@${(request.scheduledFor ?? this.clock.now()).toISOString()}` };
+    }
+    if (request.trigger === 'startup') {
+      return { noStartupSince: new Date(this.clock.now().getTime() - this.env.STARTUP_RUN_WINDOW).toISOString() };
+    }
+    return {};
   }
 
   private newRun(job: RunnableJob, request: RunRequest): Run {
@@ -183,6 +224,7 @@ export class JobRunner implements OnModuleDestroy {
       attempt: 1,
       maxAttempts: 1 + (request.options?.retries ?? 0),
       retryOf: request.retryOf ?? null,
+      node: this.env.NODE_ID,
     };
   }
 
@@ -206,9 +248,8 @@ export class JobRunner implements OnModuleDestroy {
         this.logger.error({ msg: 'run ended unexpectedly', job: job.name, runId: slot.runId, error: messageOf(error) }),
       )
       .finally(() => {
-        const queued = slot.queued;
         this.closeSlot(job.name, slot);
-        if (queued) void this.startQueued(queued);
+        this.promote(job.name);
       });
   }
 
@@ -235,7 +276,13 @@ export class JobRunner implements OnModuleDestroy {
       slot.runId = run.id;
       slot.controller = new AbortController();
       try {
-        await this.runs.insert(run, this.leaseUntil());
+        const conflict = await this.runs.insert(run, { leaseUntil: this.leaseUntil() });
+        // Between attempts no run of the job is running, and another replica may have started one.
+        if (conflict) {
+          const runningRunId = (await this.runs.runningRunOf(job.name)) ?? 'of another replica';
+          await this.skip(run, runningRunId, {});
+          return;
+        }
       } catch (error) {
         this.logger.error({
           msg: 'retry could not be recorded',
@@ -318,17 +365,7 @@ export class JobRunner implements OnModuleDestroy {
       finishedAt: finishedAt.toISOString(),
       durationMs: Math.max(0, finishedAt.getTime() - Date.parse(run.startedAt)),
     };
-    try {
-      await this.runs.finish(run.id, finished);
-    } catch (error) {
-      this.logger.error({
-        msg: 'run outcome could not be recorded',
-        job: job.name,
-        runId: run.id,
-        status: finished.status,
-        error: messageOf(error),
-      });
-    }
+    await this.record(run, `run outcome (${finished.status})`, () => this.runs.finish(run.id, finished));
     const level = finished.status === 'succeeded' ? 'log' : finished.status === 'failed' ? 'error' : 'warn';
     this.logger[level]({
       msg: `run ${finished.status}`,
@@ -346,34 +383,69 @@ export class JobRunner implements OnModuleDestroy {
     await this.publish(type, finished, retryAt);
   }
 
-  private async enqueue(slot: Slot, queued: QueuedRun): Promise<RunStart> {
-    slot.queued = queued;
-    const run: Run = { ...queued.run, status: 'queued' };
-    queued.run = run;
+  /** Queues the request behind the running run (overlap `queue`), unless a run of the job is queued already. */
+  private async whileBusy(
+    job: RunnableJob,
+    request: RunRequest,
+    run: Run,
+    claim: InsertOptions,
+    runningRunId: string,
+  ): Promise<RunStart> {
+    if (request.options?.overlap !== 'queue' || this.queued.has(job.name)) return this.skip(run, runningRunId, claim);
+    const queued: Run = { ...run, status: 'queued' };
+    this.queued.set(job.name, { job, request, run: queued });
+    let conflict;
     try {
-      await this.runs.insert(run, this.leaseUntil());
-    } catch (error) {
-      if (slot.queued === queued) slot.queued = undefined;
-      throw error;
+      conflict = await this.runs.insert(queued, { ...claim, leaseUntil: this.leaseUntil() });
+    } finally {
+      if (conflict !== undefined) this.queued.delete(job.name);
     }
-    this.logger.log({ msg: 'run queued', job: run.job, runId: run.id, trigger: run.trigger, behind: slot.runId });
-    await this.publish('job.queued', run);
-    return { accepted: true, run };
+    if (conflict === 'claimed') return { accepted: false, reason: 'claimed' };
+    if (conflict === 'busy') return this.skip(run, runningRunId, claim);
+    this.logger.log({ msg: 'run queued', job: run.job, runId: run.id, trigger: run.trigger, behind: runningRunId });
+    await this.publish('job.queued', queued);
+    this.promote(job.name);
+    return { accepted: true, run: queued };
   }
 
-  /** The queued run begins once the one ahead of it has ended. */
-  private async startQueued({ job, request, run }: QueuedRun): Promise<void> {
-    if (this.closed) return this.dropQueued({ job, request, run });
-    const started: Run = { ...run, status: 'running', startedAt: this.clock.now().toISOString() };
-    const slot = this.openSlot(job.name, run.id);
+  /**
+   * Starts the job's queued run if no run of the job is running anywhere;
+   * tried when a local run ends and every QUEUE_POLL_MS for runs on other replicas.
+   */
+  private promote(jobName: string): void {
+    const waiting = this.queued.get(jobName);
+    if (!waiting || this.closed || this.slots.has(jobName)) return;
+    const promotion = this.tryPromote(waiting).finally(() => this.promotions.delete(promotion));
+    this.promotions.add(promotion);
+  }
+
+  private async tryPromote(waiting: QueuedRun): Promise<void> {
+    const { job, request } = waiting;
+    const started: Run = {
+      ...waiting.run,
+      status: 'running',
+      startedAt: this.clock.now().toISOString(),
+      node: this.env.NODE_ID,
+    };
+    let outcome;
     try {
-      await this.runs.begin(run.id, started.startedAt, this.leaseUntil());
+      outcome = await this.runs.begin(started, this.leaseUntil());
     } catch (error) {
-      this.logger.error({ msg: 'queued run could not start', job: job.name, runId: run.id, error: messageOf(error) });
-      this.closeSlot(job.name, slot);
+      this.logger.error({
+        msg: 'queued run could not start',
+        job: job.name,
+        runId: started.id,
+        error: messageOf(error),
+      });
       return;
     }
-    this.runInSlot(job, started, request, slot);
+    if (outcome === 'busy') return;
+    this.queued.delete(job.name);
+    if (outcome === 'gone') {
+      this.logger.warn({ msg: 'queued run is no longer queued', job: job.name, runId: started.id });
+      return;
+    }
+    this.runInSlot(job, started, request, this.openSlot(job.name, started.id));
   }
 
   private async dropQueued({ run }: QueuedRun): Promise<void> {
@@ -385,20 +457,11 @@ export class JobRunner implements OnModuleDestroy {
       durationMs: 0,
       error: 'skipped: shutdown before it started',
     };
-    try {
-      await this.runs.finish(run.id, skipped);
-    } catch (error) {
-      this.logger.error({
-        msg: 'queued run could not be dropped',
-        job: run.job,
-        runId: run.id,
-        error: messageOf(error),
-      });
-    }
+    await this.record(run, 'dropped queued run', () => this.runs.finish(run.id, skipped));
     await this.publish('job.skipped', skipped);
   }
 
-  private async skip(run: Run, runningRunId: string): Promise<RunStart> {
+  private async skip(run: Run, runningRunId: string, claim: InsertOptions): Promise<RunStart> {
     const skipped: Run = {
       ...run,
       status: 'skipped',
@@ -406,10 +469,37 @@ export class JobRunner implements OnModuleDestroy {
       durationMs: 0,
       error: `skipped: run ${runningRunId} of ${run.job} is still running`,
     };
-    await this.runs.insert(skipped);
+    // Replicas refused the same tick record one skipped run for it between them.
+    if (await this.runs.insert(skipped, claim)) return { accepted: false, reason: 'claimed' };
     this.logger.warn({ msg: 'run skipped', job: run.job, runId: run.id, trigger: run.trigger, runningRunId });
     await this.publish('job.skipped', skipped);
-    return { accepted: false, run: skipped, runningRunId };
+    return { accepted: false, reason: 'busy', run: skipped, runningRunId };
+  }
+
+  /**
+   * Writes a run's outcome, again every RECORD_RETRY_MS while the database
+   * cannot be reached (an outage must not lose it), until shutdown gives up.
+   */
+  private async record(run: Run, what: string, write: () => Promise<void>): Promise<void> {
+    for (let failures = 0; ; failures++) {
+      try {
+        await write();
+        if (failures > 0) this.logger.log({ msg: `${what} recorded after retrying`, job: run.job, runId: run.id });
+        return;
+      } catch (error) {
+        const givingUp = this.stopRecording.signal.aborted;
+        if (failures === 0 || givingUp) {
+          this.logger.error({
+            msg: givingUp ? `${what} could not be recorded` : `${what} could not be recorded; retrying`,
+            job: run.job,
+            runId: run.id,
+            error: messageOf(error),
+          });
+        }
+        if (givingUp) return;
+        await delay(RECORD_RETRY_MS, undefined, { signal: this.stopRecording.signal }).catch(() => undefined);
+      }
+    }
   }
 
   private leaseUntil(): string {

@@ -65,7 +65,7 @@ describe('JobScheduler', () => {
   afterEach(async () => {
     for (const cronJob of registry.getCronJobs().values()) await cronJob.stop();
     await runner.drain(1000);
-    runner.onModuleDestroy();
+    runner.onApplicationShutdown();
     await storage.close();
   });
 

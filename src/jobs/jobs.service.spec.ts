@@ -178,7 +178,7 @@ describe('JobsService', () => {
     instance.stopped = true;
     for (const job of instance.jobs.values()) job.gate?.resolve();
     await instance.service.beforeApplicationShutdown();
-    instance.runner.onModuleDestroy();
+    instance.runner.onApplicationShutdown();
     for (const cronJob of instance.registry.getCronJobs().values()) await cronJob.stop();
   }
 
@@ -213,6 +213,7 @@ describe('JobsService', () => {
       attempt: 1,
       maxAttempts: 1,
       retryOf: null,
+      node: null,
       ...fields,
     };
   }
@@ -306,7 +307,9 @@ describe('JobsService', () => {
       'does not catch up a fire time whose schedule run was %s',
       async (status) => {
         await previouslyRunSince(FIRST_BOOT);
-        await runs.insert(aRun('ticked', 'hourly', status), status === 'running' ? '2099-01-01T09:00:00.000Z' : null);
+        await runs.insert(aRun('ticked', 'hourly', status), {
+          leaseUntil: status === 'running' ? '2099-01-01T09:00:00.000Z' : null,
+        });
 
         await boot();
 
@@ -541,6 +544,7 @@ describe('JobsService', () => {
           attempt: 1,
           maxAttempts: 3,
           retryOf: 'earlier',
+          node: expect.any(String),
         });
         expect(run.id).not.toBe('earlier');
         expect(await runs.findById('earlier')).toEqual(earlier);
@@ -571,7 +575,7 @@ describe('JobsService', () => {
 
   describe('abandoned runs', () => {
     it('marks the running runs of a process that died abandoned at bootstrap, with job.abandoned', async () => {
-      await runs.insert(aRun('dead', 'hourly', 'running'), '2099-01-01T08:19:59.999Z');
+      await runs.insert(aRun('dead', 'hourly', 'running'), { leaseUntil: '2099-01-01T08:19:59.999Z' });
 
       await boot();
 
@@ -590,7 +594,7 @@ describe('JobsService', () => {
     });
 
     it('marks the queued runs of a process that died abandoned too', async () => {
-      await runs.insert(aRun('dead-queued', 'hourly', 'queued'), '2099-01-01T08:19:59.999Z');
+      await runs.insert(aRun('dead-queued', 'hourly', 'queued'), { leaseUntil: '2099-01-01T08:19:59.999Z' });
 
       await boot();
 
@@ -605,7 +609,7 @@ describe('JobsService', () => {
     });
 
     it('leaves the running runs of a live process (lease not expired) alone', async () => {
-      await runs.insert(aRun('elsewhere', 'hourly', 'running'), NOW);
+      await runs.insert(aRun('elsewhere', 'hourly', 'running'), { leaseUntil: NOW });
 
       await boot();
 
@@ -627,7 +631,7 @@ describe('JobsService', () => {
       instance.jobs.get('queueing')!.gate = deferred();
       const ours = await instance.service.trigger('queueing');
       const ourQueued = await instance.service.trigger('queueing');
-      await runs.insert(aRun('dead', 'hourly', 'running'), '2099-01-01T08:00:00.000Z');
+      await runs.insert(aRun('dead', 'hourly', 'running'), { leaseUntil: '2099-01-01T08:00:00.000Z' });
       // Past our leases (NOW + 15 s), as after a long pause of the event loop.
       clock.advance(60_000);
 
@@ -649,7 +653,7 @@ describe('JobsService', () => {
     it('runs again every RUN_LEASE_MS after bootstrap', async () => {
       jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
       await boot({ env: { RUN_LEASE_MS: '2000' } });
-      await runs.insert(aRun('dies-later', 'hourly', 'running'), '2099-01-01T08:20:01.000Z');
+      await runs.insert(aRun('dies-later', 'hourly', 'running'), { leaseUntil: '2099-01-01T08:20:01.000Z' });
       clock.advance(2000);
 
       await jest.advanceTimersByTimeAsync(2000);
@@ -665,7 +669,7 @@ describe('JobsService', () => {
       jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
       const instance = await boot({ env: { RUN_LEASE_MS: '2000' } });
       await shutdown(instance);
-      await runs.insert(aRun('dies-later', 'hourly', 'running'), '2099-01-01T08:20:01.000Z');
+      await runs.insert(aRun('dies-later', 'hourly', 'running'), { leaseUntil: '2099-01-01T08:20:01.000Z' });
       clock.advance(2000);
 
       await jest.advanceTimersByTimeAsync(10_000);

@@ -12,7 +12,7 @@ import { CLOCK, type Clock } from '../common/clock.js';
 import { Env } from '../config/env.js';
 import { JobStateRepository, type JobState } from '../database/job-state.repository.js';
 import { RunsRepository, type Page, type Run } from '../database/runs.repository.js';
-import { FAILED_STATUSES, type RunTrigger } from '../database/schema.js';
+import { FAILED_STATUSES } from '../database/schema.js';
 import { NotifierService } from '../notifier/notifier.service.js';
 import { CronSchedule } from '../schedules/cron-schedule.js';
 import { CLEANUP_JOB } from './cleanup.job.js';
@@ -24,6 +24,8 @@ import { declaredSchedule, type JobSchedule } from './scheduled.decorator.js';
 
 /** How many upcoming fire times `GET /api/jobs` lists per job. */
 const UPCOMING_RUNS = 5;
+/** Sweeps run this often per lease, so a dead replica's run is abandoned soon after its lease expires. */
+const SWEEPS_PER_LEASE = 5;
 
 export interface JobView {
   name: string;
@@ -34,6 +36,7 @@ export interface JobView {
   nextRunsAt: string[];
   /** A paused job does not fire on schedule (no nextRunAt); a manual trigger still runs it. */
   paused: boolean;
+  /** Whether a run of the job is running, on any replica. */
   running: boolean;
   lastRun: Run | null;
 }
@@ -79,7 +82,7 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
       this.clock.now().toISOString(),
     );
     await this.sweepAbandoned();
-    this.sweeper = setInterval(() => void this.sweepAbandoned(), this.env.RUN_LEASE_MS);
+    this.sweeper = setInterval(() => void this.sweepAbandoned(), this.env.RUN_LEASE_MS / SWEEPS_PER_LEASE);
     this.sweeper.unref();
     for (const job of this.jobs) {
       const schedule = parsed.get(job.name)!;
@@ -112,9 +115,19 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   /** Starts a run now (even of a paused job: an operator asked for it); 409 if the job is busy, 503 while shutting down. */
-  trigger(name: string, trigger: RunTrigger = 'manual'): Promise<Run> {
+  async trigger(name: string): Promise<Run> {
     const job = this.find(name);
-    return this.start(job, { trigger, options: this.scheduleOf(job) });
+    const run = await this.start(job, { trigger: 'manual', options: this.scheduleOf(job) });
+    return run!;
+  }
+
+  /**
+   * The start-up run of a job, unless a replica already ran one within
+   * STARTUP_RUN_WINDOW (a rolling restart): resolves undefined then.
+   */
+  runAtStartup(name: string): Promise<Run | undefined> {
+    const job = this.find(name);
+    return this.start(job, { trigger: 'startup', options: this.scheduleOf(job) });
   }
 
   /** Runs a failed, timed-out, interrupted or abandoned run again, as a new run. */
@@ -127,7 +140,8 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
       );
     }
     const job = this.find(run.job);
-    return this.start(job, { trigger: 'retry', retryOf: run.id, options: this.scheduleOf(job) });
+    const retried = await this.start(job, { trigger: 'retry', retryOf: run.id, options: this.scheduleOf(job) });
+    return retried!;
   }
 
   async setPaused(name: string, paused: boolean): Promise<JobView> {
@@ -145,9 +159,11 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
     return this.runs.listByJob(this.find(name).name, page);
   }
 
-  private async start(job: Job, request: RunRequest): Promise<Run> {
+  /** Resolves undefined when another replica holds the request's claim (only ticks and start-up runs claim). */
+  private async start(job: Job, request: RunRequest): Promise<Run | undefined> {
     try {
       const start = await this.runner.start(job, request);
+      if (!start.accepted && start.reason === 'claimed') return undefined;
       if (!start.accepted) {
         throw new ConflictException({
           statusCode: 409,
@@ -192,7 +208,10 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
     if (await this.runs.existsForFireTime(job.name, missed.toISOString())) return;
     this.logger.log({ msg: 'catching up a missed fire time', job: job.name, scheduledFor: missed, lateMs });
     try {
-      await this.runner.start(job, { trigger: 'catch-up', scheduledFor: missed, options });
+      const start = await this.runner.start(job, { trigger: 'catch-up', scheduledFor: missed, options });
+      if (!start.accepted && start.reason === 'claimed') {
+        this.logger.log({ msg: 'missed fire time caught up by another replica', job: job.name, scheduledFor: missed });
+      }
     } catch (error) {
       this.logger.error({
         msg: 'catch-up run could not start',
@@ -238,7 +257,7 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
       nextRunAt: upcoming[0] ?? null,
       nextRunsAt: upcoming,
       paused,
-      running: this.runner.runningRunId(job.name) !== undefined,
+      running: (await this.runs.runningRunOf(job.name)) !== undefined,
       lastRun: (await this.runs.latestByJob(job.name)) ?? null,
     };
   }

@@ -6,7 +6,8 @@ import { JobsService } from './jobs.service.js';
 
 /**
  * The hosted ReportGeneratorService of the original app: one daily report at
- * start-up, started without being awaited so the server begins listening at once.
+ * start-up, started without being awaited so the server begins listening at
+ * once; replicas starting together (a rolling restart) make one between them.
  */
 @Injectable()
 export class ReportGeneratorService implements OnApplicationBootstrap {
@@ -19,8 +20,14 @@ export class ReportGeneratorService implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     if (!this.env.REPORT_ON_STARTUP) return;
-    this.jobs.trigger(DAILY_REPORT_JOB, 'startup').then(
-      (run) => this.logger.log({ msg: 'start-up report requested', job: DAILY_REPORT_JOB, runId: run.id }),
+    this.jobs.runAtStartup(DAILY_REPORT_JOB).then(
+      (run) =>
+        run
+          ? this.logger.log({ msg: 'start-up report requested', job: DAILY_REPORT_JOB, runId: run.id })
+          : this.logger.log({
+              msg: 'start-up report already run by a replica within STARTUP_RUN_WINDOW',
+              job: DAILY_REPORT_JOB,
+            }),
       (error) =>
         this.logger.error({ msg: 'start-up report could not start', job: DAILY_REPORT_JOB, error: messageOf(error) }),
     );

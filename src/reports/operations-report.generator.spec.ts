@@ -44,6 +44,7 @@ describe('OperationsReportGenerator', () => {
       attempt: 1,
       maxAttempts: 1,
       retryOf: null,
+      node: null,
     };
     await runs.insert(run);
   }

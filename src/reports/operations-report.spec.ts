@@ -58,6 +58,7 @@ describe('summarizeOperations', () => {
       attempt: 1,
       maxAttempts: 1,
       retryOf: null,
+      node: null,
     };
   }
 
