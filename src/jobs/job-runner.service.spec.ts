@@ -4,7 +4,7 @@ import { Logger } from '@nestjs/common';
 import type { Kysely } from 'kysely';
 import { filter, firstValueFrom } from 'rxjs';
 import { TestClock } from '../../test/support/clock.js';
-import { deferred, type Deferred } from '../../test/support/deferred.js';
+import { deferred, eventually, type Deferred } from '../../test/support/deferred.js';
 import { createTestStorage, type TestStorage } from '../../test/support/storage.js';
 import { loadEnv, type Env } from '../config/env.js';
 import type { EventsRepository } from '../database/events.repository.js';
@@ -1343,6 +1343,196 @@ describe('JobRunner', () => {
       } finally {
         jest.useRealTimers();
       }
+    });
+  });
+
+  describe('replicas sharing one database', () => {
+    let replicaB: JobRunner;
+    let replicaC: JobRunner;
+
+    beforeEach(() => {
+      replicaB = new JobRunner(runs, notifier, loadEnv({ NODE_ID: 'replica-b' }), clock);
+      replicaC = new JobRunner(runs, notifier, loadEnv({ NODE_ID: 'replica-c' }), clock);
+    });
+
+    afterEach(() => {
+      replicaB.onApplicationShutdown();
+      replicaC.onApplicationShutdown();
+    });
+
+    async function runsOfJob(jobName: string): Promise<Run[]> {
+      return runs.listByJob(jobName, { limit: 100 });
+    }
+
+    it('runs a tick once: the replica that records it runs it, the others see the claim and record nothing', async () => {
+      const { job, release } = controlledJob();
+      const fireTime = new Date('2025-01-01T08:00:00.000Z');
+
+      const starts = await Promise.all(
+        [runner, replicaB, replicaC].map((replica) =>
+          replica.start(job, { trigger: 'schedule', scheduledFor: fireTime }),
+        ),
+      );
+
+      const accepted = starts.filter((start) => start.accepted);
+      expect(accepted).toHaveLength(1);
+      expect(starts.filter((start) => !start.accepted && start.reason === 'claimed')).toHaveLength(2);
+      const [recorded] = await runsOfJob('sync');
+      expect(await runsOfJob('sync')).toHaveLength(1);
+      expect(recorded).toMatchObject({ status: 'running', scheduledFor: fireTime.toISOString() });
+      expect(['replica-a', 'replica-b', 'replica-c']).toContain(recorded.node);
+      release.resolve();
+      await finished(recorded.id);
+    });
+
+    it('claims a catch-up run with the fire time it makes up for, so a tick already recorded is not run again', async () => {
+      const job = new FakeJob('sync');
+      const fireTime = new Date('2025-01-01T07:00:00.000Z');
+      const ticked = await startOn(runner, job, { trigger: 'schedule', scheduledFor: fireTime });
+      await finished(ticked.run.id);
+
+      const caughtUp = await replicaB.start(job, { trigger: 'catch-up', scheduledFor: fireTime });
+
+      expect(caughtUp).toEqual({ accepted: false, reason: 'claimed' });
+      expect(await runsOfJob('sync')).toHaveLength(1);
+    });
+
+    it('refuses a start on one replica while the job runs on another, naming the running run', async () => {
+      const { job, release } = controlledJob();
+      const first = await startOn(runner, job, { trigger: 'manual' });
+
+      const second = await startOn(replicaB, job, { trigger: 'manual' });
+
+      expect(second).toMatchObject({ accepted: false, reason: 'busy', runningRunId: first.run.id });
+      expect(second.run).toMatchObject({ status: 'skipped', node: 'replica-b' });
+      expect(replicaB.runningRunId('sync')).toBeUndefined();
+      release.resolve();
+      await finished(first.run.id);
+    });
+
+    it('records one skipped run for a tick that all replicas find busy', async () => {
+      const { job, release } = controlledJob();
+      const first = await startOn(runner, job, { trigger: 'manual' });
+      const fireTime = new Date('2025-01-01T08:00:01.000Z');
+
+      const starts = await Promise.all(
+        [runner, replicaB, replicaC].map((replica) =>
+          replica.start(job, { trigger: 'schedule', scheduledFor: fireTime }),
+        ),
+      );
+
+      expect(starts.filter((start) => !start.accepted && start.reason === 'busy')).toHaveLength(1);
+      expect(starts.filter((start) => !start.accepted && start.reason === 'claimed')).toHaveLength(2);
+      const skipped = (await runsOfJob('sync')).filter((run) => run.status === 'skipped');
+      expect(skipped).toEqual([expect.objectContaining({ scheduledFor: fireTime.toISOString() })]);
+      release.resolve();
+      await finished(first.run.id);
+    });
+
+    it('keeps one queued run in the cluster and starts it on its replica once the run ahead ends elsewhere', async () => {
+      const { job, gates } = gatedJob('sync', 2);
+      const queue: JobOptions = { overlap: 'queue' };
+      const first = await startOn(runner, job, { trigger: 'manual', options: queue });
+
+      const queued = await startOn(replicaB, job, { trigger: 'manual', options: queue });
+      const third = await startOn(replicaC, job, { trigger: 'manual', options: queue });
+
+      expect(queued).toMatchObject({ accepted: true, run: { status: 'queued', node: 'replica-b' } });
+      expect(third).toMatchObject({ accepted: false, reason: 'busy', runningRunId: first.run.id });
+      expect(replicaB.activeRunIds()).toEqual([queued.run.id]);
+      gates[0].resolve();
+      await finished(first.run.id);
+      // replica-b learns that the run ahead ended by polling the database.
+      const started = await eventually(
+        () => record(queued.run.id),
+        (run) => run?.status === 'running',
+      );
+      expect(started).toMatchObject({ node: 'replica-b' });
+      expect(replicaB.runningRunId('sync')).toBe(queued.run.id);
+      gates[1].resolve();
+      await finished(queued.run.id);
+    });
+
+    it('runs a start-up run once among replicas starting within STARTUP_RUN_WINDOW, and again after it', async () => {
+      const job = new FakeJob('sync');
+
+      const first = await startOn(runner, job, { trigger: 'startup' });
+      await finished(first.run.id);
+      clock.advance(9 * 60_000);
+      const withinWindow = await Promise.all(
+        [replicaB, replicaC].map((replica) => replica.start(job, { trigger: 'startup' })),
+      );
+      clock.advance(60_001);
+      const afterWindow = await startOn(replicaC, job, { trigger: 'startup' });
+      await finished(afterWindow.run.id);
+
+      expect(withinWindow).toEqual([
+        { accepted: false, reason: 'claimed' },
+        { accepted: false, reason: 'claimed' },
+      ]);
+      expect(afterWindow).toMatchObject({ accepted: true, run: { node: 'replica-c' } });
+      expect((await runsOfJob('sync')).map((run) => run.trigger)).toEqual(['startup', 'startup']);
+    });
+
+    it('records a retry attempt as skipped when another replica started the job during the backoff', async () => {
+      const job = failingJob('sync', 1);
+      const options: JobOptions = { retries: 1, backoff: { initialMs: 100 } };
+      const first = await startOn(runner, job, { trigger: 'manual', options });
+      await attemptEnded(1);
+      const { job: other, release } = controlledJob();
+      const elsewhere = await startOn(replicaB, other, { trigger: 'manual' });
+
+      const attempts = await eventually(
+        async () => (await attemptsOf('sync')).filter((run) => run.id !== elsewhere.run.id),
+        (found) => found.length === 2,
+      );
+
+      expect(attempts.map((run) => [run.attempt, run.status])).toEqual([
+        [1, 'failed'],
+        [2, 'skipped'],
+      ]);
+      expect(attempts[1].error).toBe(`skipped: run ${elsewhere.run.id} of sync is still running`);
+      expect(attempts[1].retryOf).toBe(first.run.id);
+      expect(job.contexts).toHaveLength(1);
+      release.resolve();
+      await finished(elsewhere.run.id);
+    });
+  });
+
+  describe('a database outage', () => {
+    it('writes the outcome of a run again until the database takes it', async () => {
+      jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+      try {
+        const finish = runs.finish.bind(runs);
+        let refusals = 2;
+        jest
+          .spyOn(runs, 'finish')
+          .mockImplementation((id, outcome) =>
+            refusals-- > 0 ? Promise.reject(new Error('connection refused')) : finish(id, outcome),
+          );
+        const start = await startOn(runner, new FakeJob('sync'), { trigger: 'manual' });
+        await flush();
+        expect((await record(start.run.id))?.status).toBe('running');
+
+        await jest.advanceTimersByTimeAsync(2500);
+        await finished(start.run.id);
+
+        expect(await record(start.run.id)).toMatchObject({ status: 'succeeded' });
+        expect(runs.finish).toHaveBeenCalledTimes(3);
+      } finally {
+        jest.useRealTimers();
+      }
+    });
+
+    it('gives up writing an outcome once shutdown stops waiting, so the process can exit', async () => {
+      jest.spyOn(runs, 'finish').mockRejectedValue(new Error('connection refused'));
+      const start = await startOn(runner, new FakeJob('sync'), { trigger: 'manual' });
+
+      await runner.drain(50);
+
+      expect(runs.finish).toHaveBeenCalled();
+      expect(runner.runningRunId('sync')).toBeUndefined();
+      expect((await record(start.run.id))?.status).toBe('running');
     });
   });
 });
