@@ -91,7 +91,8 @@ export class JobRunner implements OnApplicationShutdown {
   private readonly slots = new Map<string, Slot>();
   /** Runs this process queued, by job: each waits for the job's running run, wherever it runs. */
   private readonly queued = new Map<string, QueuedRun>();
-  private readonly promotions = new Set<Promise<void>>();
+  /** Promotions of queued runs in flight, by job: one at a time each. */
+  private readonly promotions = new Map<string, Promise<void>>();
   private readonly leaseRenewal: NodeJS.Timeout;
   private readonly queuePoll: NodeJS.Timeout;
   /** Aborted once shutdown stops waiting: outcomes the database refuses are then logged, not retried. */
@@ -168,7 +169,7 @@ export class JobRunner implements OnApplicationShutdown {
   async drain(timeoutMs: number): Promise<void> {
     this.closed = true;
     // A queued run being promoted right now either starts (and is waited for below) or stays queued and is dropped.
-    await Promise.all(this.promotions);
+    await Promise.all(this.promotions.values());
     const queued = [...this.queued.values()];
     this.queued.clear();
     const slots = [...this.slots.entries()];
@@ -393,13 +394,15 @@ export class JobRunner implements OnApplicationShutdown {
   ): Promise<RunStart> {
     if (request.options?.overlap !== 'queue' || this.queued.has(job.name)) return this.skip(run, runningRunId, claim);
     const queued: Run = { ...run, status: 'queued' };
+    // Held before the insert, so a second local request in the meantime is skipped rather than queued too.
     this.queued.set(job.name, { job, request, run: queued });
-    let conflict;
-    try {
-      conflict = await this.runs.insert(queued, { ...claim, leaseUntil: this.leaseUntil() });
-    } finally {
-      if (conflict !== undefined) this.queued.delete(job.name);
-    }
+    const conflict = await this.runs
+      .insert(queued, { ...claim, leaseUntil: this.leaseUntil() })
+      .catch((error: unknown) => {
+        this.queued.delete(job.name);
+        throw error;
+      });
+    if (conflict) this.queued.delete(job.name);
     if (conflict === 'claimed') return { accepted: false, reason: 'claimed' };
     if (conflict === 'busy') return this.skip(run, runningRunId, claim);
     this.logger.log({ msg: 'run queued', job: run.job, runId: run.id, trigger: run.trigger, behind: runningRunId });
@@ -414,9 +417,11 @@ export class JobRunner implements OnApplicationShutdown {
    */
   private promote(jobName: string): void {
     const waiting = this.queued.get(jobName);
-    if (!waiting || this.closed || this.slots.has(jobName)) return;
-    const promotion = this.tryPromote(waiting).finally(() => this.promotions.delete(promotion));
-    this.promotions.add(promotion);
+    if (!waiting || this.closed || this.slots.has(jobName) || this.promotions.has(jobName)) return;
+    this.promotions.set(
+      jobName,
+      this.tryPromote(waiting).finally(() => this.promotions.delete(jobName)),
+    );
   }
 
   private async tryPromote(waiting: QueuedRun): Promise<void> {
