@@ -25,7 +25,7 @@ const migrations: Record<string, Migration> = {
   '0003-cluster': cluster,
 };
 
-const migrationProvider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
+export const migrationProvider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
 
 export interface DatabaseOptions {
   /** Connections per process (PostgreSQL only). */
