@@ -30,6 +30,8 @@ export default tseslint.config(
     },
   },
   // Plain JavaScript entry points (benchmarks, process fixtures, configs) have no types to check against.
-  { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  { files: ['**/*.js', '**/*.mjs', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },
+  // Jest's global setup and teardown are CommonJS: Jest requires them, and they require TypeScript files through its hook.
+  { files: ['**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   prettier,
 );
