@@ -6,10 +6,26 @@ const common = {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
 };
 
+const suites = {
+  unit: ['<rootDir>/src/**/*.spec.ts'],
+  e2e: ['<rootDir>/test/**/*.e2e-spec.ts'],
+};
+
+// Every spec runs once per storage dialect: `unit:sqlite`, `unit:postgres`, `e2e:sqlite`, `e2e:postgres`.
+// The project's setup file sets JOBPULSE_TEST_DIALECT, which test/support/database.ts reads.
+const dialects = { sqlite: 'blue', postgres: 'magenta' };
+
 export default {
   testTimeout: 30000,
-  projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
-  ],
+  // Starts one throwaway PostgreSQL server for the run (unless JOBPULSE_TEST_POSTGRES_URL names one) and removes it.
+  globalSetup: '<rootDir>/test/support/jest-global-setup.cjs',
+  globalTeardown: '<rootDir>/test/support/jest-global-teardown.cjs',
+  projects: Object.entries(suites).flatMap(([suite, testMatch]) =>
+    Object.entries(dialects).map(([dialect, color]) => ({
+      ...common,
+      displayName: { name: `${suite}:${dialect}`, color },
+      testMatch,
+      setupFiles: [`<rootDir>/test/support/dialect/${dialect}.ts`],
+    })),
+  ),
 };

@@ -1,12 +1,17 @@
 import request from 'supertest';
-import { startApp, temporaryDatabaseFile, type TestApp } from './support/app.js';
+import { startApp, type TestApp } from './support/app.js';
+import { temporaryDatabase, type TemporaryDatabase } from './support/database.js';
 import { eventually } from './support/deferred.js';
 import { GatedReportGenerator } from './support/report-generators.js';
 import { TestClient } from './support/socket.js';
 
 describe('stored state: restarts, catching up on missed events, the start-up report', () => {
-  const database = temporaryDatabaseFile();
+  let database: TemporaryDatabase;
   let server: TestApp | undefined;
+
+  beforeAll(async () => {
+    database = await temporaryDatabase();
+  });
 
   afterEach(async () => {
     await server?.close();
@@ -14,8 +19,8 @@ describe('stored state: restarts, catching up on missed events, the start-up rep
   });
   afterAll(() => database.remove());
 
-  it('keeps runs, reports and events across a restart on the same database file', async () => {
-    const first = await startApp({ databaseFile: database.file });
+  it('keeps runs, reports and events across a restart on the same database', async () => {
+    const first = await startApp({ databaseUrl: database.url });
     server = first;
     const client = await TestClient.connect(first.url);
     await client.emit('subscribe', { topics: ['jobs'] });
@@ -29,7 +34,7 @@ describe('stored state: restarts, catching up on missed events, the start-up rep
     };
     await first.close();
 
-    const second = await startApp({ databaseFile: database.file });
+    const second = await startApp({ databaseUrl: database.url });
     server = second;
     await request(second.url).get(`/api/runs/${body.runId}`).expect(200, before.run);
     await request(second.url).get('/api/reports').expect(200, before.reports);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { startApp } from './support/app.js';
+import { temporaryDatabase, type TemporaryDatabase } from './support/database.js';
 import { eventually } from './support/deferred.js';
 import { MAIN, runToExit, SLOW_REPORT_SERVER, spawnServer, type ServerProcess } from './support/server-process.js';
 import { TestClient } from './support/socket.js';
@@ -11,13 +12,17 @@ import { TestClient } from './support/socket.js';
 describe('the service as a process', () => {
   let dir: string;
   let server: ServerProcess | undefined;
+  /** The database of a test that runs on the project's dialect (SQLite file or PostgreSQL). */
+  let database: TemporaryDatabase | undefined;
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'jobpulse-process-'));
   });
-  afterEach(() => {
+  afterEach(async () => {
     server?.child.kill('SIGKILL');
     server = undefined;
+    await database?.remove();
+    database = undefined;
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -43,7 +48,8 @@ describe('the service as a process', () => {
   });
 
   it('lets a run in progress finish on SIGTERM, refuses new triggers meanwhile, and exits 0', async () => {
-    const env = { DATABASE_URL: 'sqlite:./jobs.db', REPORT_ON_STARTUP: 'false', SLOW_REPORT_MS: '1500' };
+    database = await temporaryDatabase();
+    const env = { DATABASE_URL: database.url, REPORT_ON_STARTUP: 'false', SLOW_REPORT_MS: '1500' };
     server = await spawnServer(SLOW_REPORT_SERVER, env, dir);
     const client = await TestClient.connect(server.url);
     await client.emit('subscribe', { topics: ['jobs'] });
@@ -62,7 +68,7 @@ describe('the service as a process', () => {
     expect(await server.exited).toBe(0);
     client.close();
 
-    const restarted = await startApp({ databaseFile: join(dir, 'jobs.db') });
+    const restarted = await startApp({ databaseUrl: database.url });
     try {
       const { body: run } = await request(restarted.url).get(`/api/runs/${body.runId}`).expect(200);
       expect(run).toMatchObject({ status: 'succeeded', error: null });
@@ -73,8 +79,9 @@ describe('the service as a process', () => {
   });
 
   it('records a run that outlives SHUTDOWN_TIMEOUT_MS as interrupted, through its signal, and exits 0', async () => {
+    database = await temporaryDatabase();
     const env = {
-      DATABASE_URL: 'sqlite:./jobs.db',
+      DATABASE_URL: database.url,
       REPORT_ON_STARTUP: 'false',
       SLOW_REPORT_MS: '20000',
       SHUTDOWN_TIMEOUT_MS: '500',
@@ -94,7 +101,7 @@ describe('the service as a process', () => {
     expect(Date.now() - stoppedAt).toBeLessThan(10000);
     client.close();
 
-    const restarted = await startApp({ databaseFile: join(dir, 'jobs.db') });
+    const restarted = await startApp({ databaseUrl: database.url });
     try {
       const { body: run } = await request(restarted.url).get(`/api/runs/${body.runId}`).expect(200);
       expect(run).toMatchObject({
@@ -107,8 +114,9 @@ describe('the service as a process', () => {
   });
 
   it('marks the run of a process killed mid-run as abandoned once its lease expires, and the job runs again', async () => {
+    database = await temporaryDatabase();
     const env = {
-      DATABASE_URL: 'sqlite:./jobs.db',
+      DATABASE_URL: database.url,
       REPORT_ON_STARTUP: 'false',
       SLOW_REPORT_MS: '20000',
       RUN_LEASE_MS: '1000',
@@ -122,7 +130,7 @@ describe('the service as a process', () => {
     server.child.kill('SIGKILL');
     expect(await server.exited).toBe('SIGKILL');
 
-    const restarted = await startApp({ databaseFile: join(dir, 'jobs.db'), env: { RUN_LEASE_MS: '1000' } });
+    const restarted = await startApp({ databaseUrl: database.url, env: { RUN_LEASE_MS: '1000' } });
     try {
       const run = await eventually(
         async () => (await request(restarted.url).get(`/api/runs/${body.runId}`)).body as { status: string },

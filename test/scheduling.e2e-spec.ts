@@ -1,6 +1,7 @@
 import request from 'supertest';
 import type { Run } from '../src/database/runs.repository.js';
-import { startApp, temporaryDatabaseFile, type TestApp } from './support/app.js';
+import { startApp, type TestApp } from './support/app.js';
+import { temporaryDatabase } from './support/database.js';
 import { eventually } from './support/deferred.js';
 import { FlakyJob, HangingJob, SlowQueueingJob, SlowSkippingJob, TickJob } from './support/jobs.js';
 import { FailingReportGenerator } from './support/report-generators.js';
@@ -101,9 +102,9 @@ describe('scheduling like Quartz.NET', () => {
   });
 
   it('pauses a job: its ticks leave no runs, a manual trigger still runs, and the pause survives a restart', async () => {
-    const database = temporaryDatabaseFile();
+    const database = await temporaryDatabase();
     try {
-      server = await startApp({ jobs: [TickJob], databaseFile: database.file });
+      server = await startApp({ jobs: [TickJob], databaseUrl: database.url });
       client = await TestClient.connect(server.url);
       await client.emit('subscribe', { topics: ['jobs'] });
       await eventually(
@@ -129,7 +130,7 @@ describe('scheduling like Quartz.NET', () => {
       client = undefined;
       await server.close();
 
-      server = await startApp({ jobs: [TickJob], databaseFile: database.file });
+      server = await startApp({ jobs: [TickJob], databaseUrl: database.url });
       const afterRestart = await request(server.url).get('/api/jobs/tick').expect(200);
       expect(afterRestart.body).toMatchObject({ paused: true, nextRunAt: null });
       await sleep(2200);
@@ -145,14 +146,14 @@ describe('scheduling like Quartz.NET', () => {
     } finally {
       await server?.close();
       server = undefined;
-      database.remove();
+      await database.remove();
     }
   });
 
   it('runs once, as catch-up, the fire time missed while the service was down', async () => {
-    const database = temporaryDatabaseFile();
+    const database = await temporaryDatabase();
     try {
-      server = await startApp({ jobs: [TickJob], databaseFile: database.file });
+      server = await startApp({ jobs: [TickJob], databaseUrl: database.url });
       await eventually(
         () => runsOf(server!, 'tick'),
         (list) => list.length >= 2,
@@ -162,7 +163,7 @@ describe('scheduling like Quartz.NET', () => {
       const downAt = Date.now();
       await sleep(2500);
 
-      server = await startApp({ jobs: [TickJob], databaseFile: database.file });
+      server = await startApp({ jobs: [TickJob], databaseUrl: database.url });
       const upAt = Date.now();
       const runs = await runsOf(server, 'tick');
       const catchUps = runs.filter((run) => run.trigger === 'catch-up');
@@ -179,7 +180,7 @@ describe('scheduling like Quartz.NET', () => {
     } finally {
       await server?.close();
       server = undefined;
-      database.remove();
+      await database.remove();
     }
   });
 

@@ -1,18 +1,18 @@
 import type { INestApplication, Type } from '@nestjs/common';
-import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createApp } from '../../src/app.js';
 import { loadEnv } from '../../src/config/env.js';
 import type { Job } from '../../src/jobs/job.js';
 import type { IReportGenerator } from '../../src/reports/report-generator.js';
+import { temporaryDatabase } from './database.js';
 
 export interface TestApp {
   app: INestApplication;
   url: string;
-  databaseFile: string;
+  /** The app's DATABASE_URL: pass it back to `startApp` to restart on the same data. */
+  databaseUrl: string;
+  /** Closes the app, then removes the database if `startApp` created it. */
   close(): Promise<void>;
 }
 
@@ -22,37 +22,44 @@ export interface StartOptions {
   reportGenerator?: Type<IReportGenerator>;
   /** Jobs of the test's own, beside the built-in ones. */
   jobs?: Type<Job>[];
-  /** Reuse a database file, e.g. to restart on the same data. */
-  databaseFile?: string;
+  /**
+   * Reuse a database, e.g. to restart on the same data: a {@link temporaryDatabase}'s `url` (the
+   * caller removes it) or an earlier app's `databaseUrl`. Without it, the app gets a fresh
+   * database of the project's dialect, removed by `close()`.
+   */
+  databaseUrl?: string;
 }
 
-export function temporaryDatabaseFile(): { file: string; remove(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'jobpulse-'));
-  return { file: join(dir, 'jobpulse.db'), remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-/** Starts the real application, as main.ts does, on a random port with a temporary SQLite file. */
+/** Starts the real application, as main.ts does, on a random port with a fresh database of the project's dialect. */
 export async function startApp(options: StartOptions = {}): Promise<TestApp> {
-  const temporary = options.databaseFile ? undefined : temporaryDatabaseFile();
-  const databaseFile = options.databaseFile ?? temporary!.file;
-  const env = loadEnv({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'error',
-    REPORT_ON_STARTUP: 'false',
-    DATABASE_URL: `sqlite:${databaseFile}`,
-    ...options.env,
-  });
-  const app = await createApp({ env, reportGenerator: options.reportGenerator, jobs: options.jobs });
-  await app.listen(0, '127.0.0.1');
-  const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
-  return {
-    app,
-    url: `http://127.0.0.1:${port}`,
-    databaseFile,
-    close: async () => {
-      await app.close();
-      temporary?.remove();
-    },
-  };
+  const temporary = options.databaseUrl ? undefined : await temporaryDatabase();
+  const databaseUrl = options.databaseUrl ?? temporary!.url;
+  try {
+    const env = loadEnv({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'error',
+      REPORT_ON_STARTUP: 'false',
+      DATABASE_URL: databaseUrl,
+      ...options.env,
+    });
+    const app = await createApp({ env, reportGenerator: options.reportGenerator, jobs: options.jobs });
+    await app.listen(0, '127.0.0.1');
+    const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
+    return {
+      app,
+      url: `http://127.0.0.1:${port}`,
+      databaseUrl,
+      close: async () => {
+        try {
+          await app.close();
+        } finally {
+          await temporary?.remove();
+        }
+      },
+    };
+  } catch (error) {
+    await temporary?.remove();
+    throw error;
+  }
 }
