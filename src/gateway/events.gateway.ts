@@ -1,4 +1,4 @@
-import { Logger, UseFilters, UsePipes, ValidationPipe } from '@nestjs/common';
+import { Logger, OnApplicationBootstrap, UseFilters, UsePipes, ValidationPipe } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -7,45 +7,106 @@ import {
   OnGatewayInit,
   SubscribeMessage,
   WebSocketGateway,
+  WsException,
 } from '@nestjs/websockets';
+import { PostgresAdapter } from '@socket.io/postgres-adapter';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
 import type { Server, Socket } from 'socket.io';
+import { EventsRepository } from '../database/events.repository.js';
 import { ClientPresence } from '../notifier/client-presence.service.js';
 import { TOPICS, type Topic } from '../notifier/events.js';
 import { NotifierService } from '../notifier/notifier.service.js';
+import { EventDelivery, type ReplayOutcome, type Subscriber } from './event-delivery.js';
+import { ResumeDto } from './resume.dto.js';
 import { SubscriptionDto } from './subscription.dto.js';
-import { WsAckExceptionFilter } from './ws-ack-exception.filter.js';
+import { type ErrorAck, WsAckExceptionFilter } from './ws-ack-exception.filter.js';
 
-export interface SubscriptionAck {
+/** `subscribe`, `unsubscribe` and `resume` acknowledgements; `replayed` and `resync` once the socket has a resume point. */
+export type SubscriptionAck = {
   ok: true;
   /** Every topic the socket is subscribed to after the message. */
   topics: Topic[];
-}
+} & Partial<ReplayOutcome>;
+
+/** Server-side message between replicas: "events up to this id are stored". */
+const PUBLISHED = 'jobpulse:published';
 
 const roomOf = (topic: Topic) => `topic:${topic}`;
 
-/** Relays the notifier's events to the sockets subscribed to their topic, as socket.io event `event`. */
+/**
+ * Sends stored events to the sockets subscribed to their topic, as socket.io
+ * event `event`, through one EventDelivery per process; replays missed events
+ * to a socket that gives the id of the last one it saw.
+ */
 @WebSocketGateway()
 @UseFilters(WsAckExceptionFilter)
 @UsePipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true }))
-export class EventsGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+export class EventsGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnApplicationBootstrap {
   private readonly logger = new Logger(EventsGateway.name);
+  private delivery: EventDelivery;
+  private readonly subscribers = new WeakMap<Socket, Subscriber>();
 
   constructor(
     private readonly notifier: NotifierService,
+    private readonly events: EventsRepository,
     private readonly presence: ClientPresence,
   ) {}
 
   /**
-   * The relay lasts until the notifier completes at shutdown, so events of runs
-   * that finish while the service drains still reach their clients.
+   * Local events are delivered until the notifier completes at shutdown, so
+   * events of runs that finish while the service drains still reach their
+   * clients. With the PostgreSQL adapter, each replica tells the others what
+   * it published, and delivers what they published to its own sockets.
    */
   afterInit(server: Server): void {
-    this.notifier.events$.subscribe((event) => server.to(roomOf(event.topic)).emit('event', event));
+    const clustered = server.of('/').adapter instanceof PostgresAdapter;
+    this.delivery = new EventDelivery(this.events, {
+      broadcast: (event) => server.local.to(roomOf(event.topic)).emit('event', event),
+      announce: clustered ? (id) => server.serverSideEmit(PUBLISHED, id) : undefined,
+      logger: this.logger,
+    });
+    if (clustered) {
+      server.on(PUBLISHED, (id: unknown) => {
+        if (Number.isSafeInteger(id)) this.delivery.hint(id as number);
+      });
+    }
+    this.notifier.events$.subscribe((event) => this.delivery.published(event.id));
   }
 
+  /** After migrations: the horizon is the newest stored event. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.delivery
+      .start()
+      .catch((error: Error) =>
+        this.logger.error({ msg: 'event delivery could not read the newest event', error: error.message }),
+      );
+  }
+
+  /** Sends what is stored but not sent yet; the adapter calls it before closing the server. */
+  flush(): Promise<void> {
+    return this.delivery.stop();
+  }
+
+  /**
+   * A bad `auth.lastEventId` leaves the socket connected without a resume
+   * point, and is reported as an `exception` event, as a message without an
+   * acknowledgement would be; the client can still send `resume`.
+   */
   handleConnection(client: Socket): void {
     this.presence.connected();
     this.logger.debug({ msg: 'client connected', socketId: client.id, connected: this.presence.connectedNow });
+    const { lastEventId } = (client.handshake.auth ?? {}) as { lastEventId?: unknown };
+    let resumeFrom: number | undefined;
+    if (lastEventId !== undefined && lastEventId !== null) {
+      const dto = plainToInstance(ResumeDto, { lastEventId });
+      const [error] = validateSync(dto);
+      if (error) {
+        const reply: ErrorAck = { ok: false, error: Object.values(error.constraints ?? {}).join('; ') };
+        client.emit('exception', reply);
+      } else resumeFrom = dto.lastEventId;
+    }
+    this.delivery.connected(this.subscriberOf(client), resumeFrom);
   }
 
   handleDisconnect(client: Socket): void {
@@ -55,14 +116,46 @@ export class EventsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
 
   @SubscribeMessage('subscribe')
   async subscribe(@ConnectedSocket() client: Socket, @MessageBody() body: SubscriptionDto): Promise<SubscriptionAck> {
-    await client.join(body.topics.map(roomOf));
-    return { ok: true, topics: topicsOf(client) };
+    const outcome = await this.withStoredEvents(() => this.delivery.subscribe(this.subscriberOf(client), body.topics));
+    return { ok: true, topics: topicsOf(client), ...outcome };
   }
 
   @SubscribeMessage('unsubscribe')
   async unsubscribe(@ConnectedSocket() client: Socket, @MessageBody() body: SubscriptionDto): Promise<SubscriptionAck> {
-    for (const topic of body.topics) await client.leave(roomOf(topic));
+    await this.withStoredEvents(() => this.delivery.unsubscribe(this.subscriberOf(client), body.topics));
     return { ok: true, topics: topicsOf(client) };
+  }
+
+  @SubscribeMessage('resume')
+  async resume(@ConnectedSocket() client: Socket, @MessageBody() body: ResumeDto): Promise<SubscriptionAck> {
+    const outcome = await this.withStoredEvents(() =>
+      this.delivery.resume(this.subscriberOf(client), body.lastEventId),
+    );
+    return { ok: true, topics: topicsOf(client), ...outcome };
+  }
+
+  /** A database outage answers the message with an error; the client can send it again. */
+  private async withStoredEvents<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      this.logger.warn({ msg: 'message not served: stored events unreadable', error: (error as Error)?.message });
+      throw new WsException('stored events cannot be read right now; try again');
+    }
+  }
+
+  private subscriberOf(client: Socket): Subscriber {
+    let subscriber = this.subscribers.get(client);
+    if (!subscriber) {
+      subscriber = {
+        send: (message) => client.emit('event', message),
+        join: (topics) => void client.join(topics.map(roomOf)),
+        leave: (topics) => topics.forEach((topic) => void client.leave(roomOf(topic))),
+        has: (topic) => client.rooms.has(roomOf(topic)),
+      };
+      this.subscribers.set(client, subscriber);
+    }
+    return subscriber;
   }
 }
 

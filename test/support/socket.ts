@@ -1,27 +1,42 @@
 import { io, type Socket } from 'socket.io-client';
+import type { ResyncMessage } from '../../src/gateway/event-delivery.js';
+import type { ErrorAck } from '../../src/gateway/ws-ack-exception.filter.js';
 import type { JobpulseEvent } from '../../src/notifier/events.js';
 
 const WAIT_MS = 5000;
 
+export interface ConnectOptions {
+  /** The handshake's `auth`, e.g. `{ lastEventId: 42 }` to resume. */
+  auth?: Record<string, unknown>;
+}
+
 /** A real socket.io client that records every `event` it receives, in order. */
 export class TestClient {
   readonly events: JobpulseEvent[] = [];
+  /** Resync messages received on the `event` channel. */
+  readonly resyncs: ResyncMessage[] = [];
+  /** Every `exception` event received. */
+  readonly exceptions: ErrorAck[] = [];
   private waiters: (() => void)[] = [];
 
   private constructor(readonly socket: Socket) {
-    socket.on('event', (event: JobpulseEvent) => {
-      this.events.push(event);
+    socket.on('event', (message: JobpulseEvent | ResyncMessage) => {
+      if (message.type === 'resync') this.resyncs.push(message);
+      else this.events.push(message);
       this.waiters.forEach((wake) => wake());
     });
+    socket.on('exception', (reply: ErrorAck) => this.exceptions.push(reply));
   }
 
-  static async connect(url: string): Promise<TestClient> {
-    const socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true });
+  static async connect(url: string, options: ConnectOptions = {}): Promise<TestClient> {
+    const socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: options.auth });
+    // Listening before the handshake completes: the server may answer it at once.
+    const client = new TestClient(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('connect_error', reject);
     });
-    return new TestClient(socket);
+    return client;
   }
 
   emit<T = unknown>(message: string, ...args: unknown[]): Promise<T> {
