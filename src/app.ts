@@ -13,7 +13,7 @@ export async function createApp(options: AppOptions): Promise<INestApplication> 
     cors,
   });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
-  app.useWebSocketAdapter(new ConfiguredIoAdapter(app, cors));
+  app.useWebSocketAdapter(new ConfiguredIoAdapter(app, { cors, databaseUrl: options.env.DATABASE_URL }));
   return app;
 }
 
