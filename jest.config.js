@@ -15,6 +15,9 @@ const suites = {
 // The project's setup file sets JOBPULSE_TEST_DIALECT, which test/support/database.ts reads.
 const dialects = { sqlite: 'blue', postgres: 'magenta' };
 
+// Specs that need PostgreSQL whatever the dialect (replicas sharing one database, the test cluster itself): e2e:postgres only.
+const postgresOnly = ['/test/cluster-events\\.', '/test/cluster-scheduling\\.', '/test/postgres-cluster\\.'];
+
 export default {
   testTimeout: 30000,
   // Starts one throwaway PostgreSQL server for the run (unless JOBPULSE_TEST_POSTGRES_URL names one) and removes it.
@@ -26,6 +29,7 @@ export default {
       displayName: { name: `${suite}:${dialect}`, color },
       testMatch,
       setupFiles: [`<rootDir>/test/support/dialect/${dialect}.ts`],
+      testPathIgnorePatterns: ['/node_modules/', ...(dialect === 'sqlite' ? postgresOnly : [])],
     })),
   ),
 };
