@@ -34,17 +34,26 @@ export class EventsRepository {
    * could commit after one holding id 8); SQLite has a single writer.
    */
   async insert(event: Omit<StoredEvent, 'id'>): Promise<number> {
-    if (!this.postgres) return this.insertRow(this.db, event);
-    return this.db.transaction().execute(async (trx) => {
-      await sql`select pg_advisory_xact_lock(${EVENT_INSERT_LOCK})`.execute(trx);
-      return this.insertRow(trx, event);
-    });
-  }
-
-  private async insertRow(db: Kysely<Database>, event: Omit<StoredEvent, 'id'>): Promise<number> {
-    const { id } = await db
+    const values = { topic: event.topic, type: event.type, at: event.at, data: JSON.stringify(event.data) };
+    if (!this.postgres) {
+      const { id } = await this.db.insertInto('events').values(values).returning('id').executeTakeFirstOrThrow();
+      return Number(id);
+    }
+    // One statement, so one round trip: the row to insert comes out of the lock, so the lock is
+    // taken before the id is drawn, and the statement's own transaction holds it until commit.
+    const { id } = await this.db
       .insertInto('events')
-      .values({ topic: event.topic, type: event.type, at: event.at, data: JSON.stringify(event.data) })
+      .columns(['topic', 'type', 'at', 'data'])
+      .expression(
+        this.db
+          .selectFrom(sql<{ locked: unknown }>`(select pg_advisory_xact_lock(${EVENT_INSERT_LOCK}))`.as('locked'))
+          .select([
+            sql.val(values.topic).as('topic'),
+            sql.val(values.type).as('type'),
+            sql.val(values.at).as('at'),
+            sql.val(values.data).as('data'),
+          ]),
+      )
       .returning('id')
       .executeTakeFirstOrThrow();
     return Number(id);
