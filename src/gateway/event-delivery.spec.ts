@@ -43,6 +43,12 @@ describe('EventDelivery', () => {
     return events.insert({ topic, type, at: new Date().toISOString(), data: { n: Math.random() } });
   }
 
+  /** Stores an event and returns it as the notifier hands it over. */
+  async function storeEvent(topic: Topic = 'jobs'): Promise<JobpulseEvent> {
+    const id = await store(topic);
+    return (await events.listAfter(id - 1, 1))[0] as JobpulseEvent;
+  }
+
   async function storeMany(count: number, topic: Topic = 'jobs'): Promise<number[]> {
     const ids: number[] = [];
     for (let i = 0; i < count; i += 1) ids.push(await store(topic));
@@ -225,15 +231,68 @@ describe('EventDelivery', () => {
       const announced: number[] = [];
       delivery = newDelivery({ announce: (id) => announced.push(id) });
       await delivery.start();
-      const ids = await storeMany(3);
+      const burst = [await storeEvent(), await storeEvent(), await storeEvent()];
 
-      ids.forEach((id) => delivery.published(id));
+      burst.forEach((event) => delivery.published(event));
       await new Promise((resolve) => setImmediate(resolve));
-      const later = await store();
+      const later = await storeEvent();
       delivery.published(later);
       await new Promise((resolve) => setImmediate(resolve));
 
-      expect(announced).toEqual([ids[2], later]);
+      expect(announced).toEqual([burst[2].id, later.id]);
+    });
+
+    it("sends this process's own events that are next in line without reading them back", async () => {
+      await delivery.start();
+      const own = [await storeEvent(), await storeEvent()];
+      const reads = jest.spyOn(events, 'listAfter');
+
+      own.forEach((event) => delivery.published(event));
+      await settled();
+
+      expect(broadcast).toEqual(own);
+      expect(reads).not.toHaveBeenCalled();
+    });
+
+    it('reads when an event of another replica comes before its own', async () => {
+      await delivery.start();
+      const theirs = await store();
+      const own = await storeEvent();
+      const reads = jest.spyOn(events, 'listAfter');
+
+      delivery.published(own);
+      await settled();
+
+      expect(broadcast.map((event) => event.id)).toEqual([theirs, own.id]);
+      expect(reads).toHaveBeenCalledTimes(1);
+    });
+
+    it('sends its own events once and in order when the notifier hands them over out of order', async () => {
+      await delivery.start();
+      const [first, second] = [await storeEvent(), await storeEvent()];
+
+      delivery.published(second);
+      delivery.published(first);
+      await settled();
+      delivery.published(first);
+      await settled();
+
+      expect(broadcast.map((event) => event.id)).toEqual([first.id, second.id]);
+    });
+
+    it('still reads on a poll after sending its own events', async () => {
+      delivery = newDelivery({ pollIntervalMs: 20 });
+      await delivery.start();
+      const own = await storeEvent();
+      delivery.published(own);
+      await settled();
+      const unhinted = await store();
+
+      await eventually(
+        () => Promise.resolve(broadcast.map((event) => event.id)),
+        (ids) => ids.length === 2,
+      );
+      expect(broadcast.map((event) => event.id)).toEqual([own.id, unhinted]);
     });
   });
 

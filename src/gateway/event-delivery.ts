@@ -59,6 +59,8 @@ const DEFAULT_BATCH_SIZE = 500;
  * after the horizon, in id order, sends each to its room and moves the
  * horizon. Events are committed in id order (see EventsRepository.insert), so
  * that read has no gaps, and hints can arrive late, twice or out of order.
+ * An event this process published that is next after the horizon is sent as
+ * the notifier gave it, without reading it back: nothing can be missing before it.
  *
  * Everything that touches the horizon or a socket's rooms runs in one queue:
  * a replay for a resuming socket is sent and the socket joins its rooms with
@@ -66,8 +68,14 @@ const DEFAULT_BATCH_SIZE = 500;
  */
 export class EventDelivery {
   private horizon: number | undefined;
+  /** The newest id any hint named. */
+  private hinted = 0;
+  /** Events this process published that are not delivered yet, by id. */
+  private readonly own = new Map<number, JobpulseEvent>();
   private tail: Promise<unknown> = Promise.resolve();
   private drainQueued = false;
+  /** Whether the queued drain must read even if no hint asks for it (a poll, shutdown). */
+  private readRequested = false;
   private failing = false;
   private poll: NodeJS.Timeout | undefined;
   private announced: number | undefined;
@@ -83,7 +91,7 @@ export class EventDelivery {
 
   /** Sets the horizon to the newest stored event and starts the safety-net poll. */
   start(): Promise<void> {
-    this.poll ??= setInterval(() => this.scheduleDrain(), this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
+    this.poll ??= setInterval(() => this.scheduleDrain(true), this.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
     this.poll.unref();
     return this.enqueue(() => this.currentHorizon()).then(() => undefined);
   }
@@ -92,7 +100,7 @@ export class EventDelivery {
   async stop(): Promise<void> {
     clearInterval(this.poll);
     this.poll = undefined;
-    this.scheduleDrain();
+    this.scheduleDrain(true);
     await this.tail;
   }
 
@@ -102,15 +110,18 @@ export class EventDelivery {
   }
 
   /** An event published by this process: delivered here, and announced to the other replicas. */
-  published(id: number): void {
-    this.hint(id);
-    if (this.options.announce) this.announceSoon(id);
+  published(event: JobpulseEvent): void {
+    if (this.options.announce) this.announceSoon(event.id);
+    if (this.horizon !== undefined && event.id <= this.horizon) return;
+    if (this.own.size < this.batchSize) this.own.set(event.id, event);
+    this.hint(event.id);
   }
 
   /** Event `id` exists; anything up to it that was not sent yet will be. */
   hint(id: number): void {
     if (this.horizon !== undefined && id <= this.horizon) return;
-    this.scheduleDrain();
+    this.hinted = Math.max(this.hinted, id);
+    this.scheduleDrain(false);
   }
 
   /** The socket's resume point from its handshake, before it subscribes to anything. */
@@ -230,16 +241,29 @@ export class EventDelivery {
     return oldest === null || oldest > after + 1;
   }
 
-  private scheduleDrain(): void {
+  private scheduleDrain(read: boolean): void {
+    this.readRequested ||= read;
     if (this.drainQueued) return;
     this.drainQueued = true;
-    void this.enqueue(() => this.deliverPending()).catch(() => undefined);
+    void this.enqueue(() => this.deliverPending(false)).catch(() => undefined);
   }
 
-  /** Sends every stored event after the horizon to its room; returns the new horizon. */
-  private async deliverPending(): Promise<number> {
+  /**
+   * Sends every event after the horizon to its room, reading them unless they
+   * are this process's own, next in line, and no hint or poll asks for more
+   * (`read` forces it); returns the new horizon.
+   */
+  private async deliverPending(read = true): Promise<number> {
+    read ||= this.readRequested;
     this.drainQueued = false;
+    this.readRequested = false;
     let horizon = await this.currentHorizon();
+    for (let event = this.own.get(horizon + 1); event; event = this.own.get(horizon + 1)) {
+      this.own.delete(event.id);
+      this.options.broadcast(event);
+      this.horizon = horizon = event.id;
+    }
+    if (!read && this.hinted <= horizon) return horizon;
     try {
       for (;;) {
         const batch = (await this.events.listAfter(horizon, this.batchSize)) as JobpulseEvent[];
@@ -249,6 +273,7 @@ export class EventDelivery {
         }
         if (batch.length < this.batchSize) break;
       }
+      for (const id of this.own.keys()) if (id <= horizon) this.own.delete(id);
     } catch (error) {
       this.reportFailure(error);
       throw error;

@@ -71,7 +71,7 @@ export class EventsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
         if (Number.isSafeInteger(id)) this.delivery.hint(id as number);
       });
     }
-    this.notifier.events$.subscribe((event) => this.delivery.published(event.id));
+    this.notifier.events$.subscribe((event) => this.delivery.published(event));
   }
 
   /** After migrations: the horizon is the newest stored event. */
