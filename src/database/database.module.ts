@@ -13,7 +13,17 @@ const repositories = [RunsRepository, ReportsRepository, EventsRepository, JobSt
 @Global()
 @Module({
   providers: [
-    { provide: DATABASE, inject: [Env], useFactory: (env: Env) => createDatabase(env.DATABASE_URL) },
+    {
+      provide: DATABASE,
+      inject: [Env],
+      useFactory: (env: Env) => {
+        const logger = new Logger('Database');
+        return createDatabase(env.DATABASE_URL, {
+          poolSize: env.DATABASE_POOL_SIZE,
+          onIdleError: (error) => logger.error({ msg: 'database connection lost', error: error.message }),
+        });
+      },
+    },
     ...repositories,
   ],
   exports: [DATABASE, ...repositories],

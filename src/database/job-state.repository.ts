@@ -29,11 +29,20 @@ export class JobStateRepository {
     );
   }
 
-  async setPaused(name: string, paused: boolean, now: string): Promise<void> {
-    await this.db
+  /** Resolves whether the stored state changed (false when the job already was paused, or resumed). */
+  async setPaused(name: string, paused: boolean, now: string): Promise<boolean> {
+    const result = await this.db
       .updateTable('jobs')
       .set({ paused: paused ? 1 : 0, updated_at: now })
       .where('name', '=', name)
-      .execute();
+      .where('paused', '=', paused ? 0 : 1)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** Whether the job is paused, as any replica last set it; undefined for a job this database does not know. */
+  async isPaused(name: string): Promise<boolean | undefined> {
+    const row = await this.db.selectFrom('jobs').select('paused').where('name', '=', name).executeTakeFirst();
+    return row && Number(row.paused) === 1;
   }
 }

@@ -138,18 +138,34 @@ export class RunsRepository {
     return row?.id;
   }
 
-  async renewLeases(ids: string[], leaseUntil: string): Promise<void> {
-    if (ids.length === 0) return;
+  /**
+   * Renews the leases of the running and queued runs among `ids`, and returns
+   * the ids of those another replica has meanwhile marked abandoned (their
+   * lease expired while this process could not reach the database).
+   */
+  async renewLeases(ids: string[], leaseUntil: string): Promise<string[]> {
+    if (ids.length === 0) return [];
     await this.db
       .updateTable('runs')
       .set({ lease_expires_at: leaseUntil })
       .where('id', 'in', ids)
       .where('status', 'in', ['running', 'queued'])
       .execute();
+    const lost = await this.db
+      .selectFrom('runs')
+      .select('id')
+      .where('id', 'in', ids)
+      .where('status', '=', 'abandoned')
+      .execute();
+    return lost.map((row) => row.id);
   }
 
-  async finish(id: string, outcome: RunOutcome): Promise<void> {
-    await this.db
+  /**
+   * Records how a running or queued run ended; resolves false, recording
+   * nothing, if the run no longer is (another replica marked it abandoned).
+   */
+  async finish(id: string, outcome: RunOutcome): Promise<boolean> {
+    const result = await this.db
       .updateTable('runs')
       .set({
         status: outcome.status,
@@ -159,7 +175,9 @@ export class RunsRepository {
         lease_expires_at: null,
       })
       .where('id', '=', id)
-      .execute();
+      .where('status', 'in', ['running', 'queued'])
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   /**

@@ -42,7 +42,7 @@ describe('CleanupJob', () => {
     const env = loadEnv({ RUN_RETENTION_DAYS: '10', REPORT_RETENTION_DAYS: '20', EVENT_RETENTION_HOURS: '6' });
     runner = new JobRunner(runs, notifier, env, fixedClock);
     job = new CleanupJob(
-      new JobScheduler(new SchedulerRegistry(), runner, fixedClock),
+      new JobScheduler(new SchedulerRegistry(), runner, storage.jobStates, fixedClock),
       runs,
       reports,
       events,
@@ -214,7 +214,7 @@ describe('CleanupJob', () => {
 
   it('uses the default retention of 30 days, 90 days and 24 hours', async () => {
     const defaults = new CleanupJob(
-      new JobScheduler(new SchedulerRegistry(), runner, fixedClock),
+      new JobScheduler(new SchedulerRegistry(), runner, storage.jobStates, fixedClock),
       runs,
       reports,
       events,

@@ -1499,6 +1499,31 @@ describe('JobRunner', () => {
     });
   });
 
+  describe('a lease lost while the database was out of reach', () => {
+    it('stops the run and records nothing over the abandoned run another replica recorded', async () => {
+      const renewing = new JobRunner(runs, notifier, loadEnv({ RUN_LEASE_MS: '1000' }), clock);
+      try {
+        const job = abortable('sync');
+        const start = await startOn(renewing, job, { trigger: 'manual' });
+        const context = await job.entered.promise;
+        // Another replica's sweep, once the lease had run out unrenewed.
+        await runs.abandonExpired('2099-01-01T00:00:00.000Z', []);
+
+        // The next renewal (every third of the lease) finds the run abandoned.
+        await eventually(
+          () => Promise.resolve(renewing.runningRunId('sync')),
+          (runId) => runId === undefined,
+        );
+
+        expect(context.signal.aborted).toBe(true);
+        expect(await record(start.run.id)).toMatchObject({ status: 'abandoned' });
+        expect(eventsOf(start.run.id).map((event) => event.type)).toEqual(['job.started']);
+      } finally {
+        renewing.onApplicationShutdown();
+      }
+    });
+  });
+
   describe('a database outage', () => {
     it('writes the outcome of a run again until the database takes it', async () => {
       jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });

@@ -366,7 +366,7 @@ export class JobRunner implements OnApplicationShutdown {
       finishedAt: finishedAt.toISOString(),
       durationMs: Math.max(0, finishedAt.getTime() - Date.parse(run.startedAt)),
     };
-    await this.record(run, `run outcome (${finished.status})`, () => this.runs.finish(run.id, finished));
+    if (!(await this.record(run, `run outcome (${finished.status})`, () => this.runs.finish(run.id, finished)))) return;
     const level = finished.status === 'succeeded' ? 'log' : finished.status === 'failed' ? 'error' : 'warn';
     this.logger[level]({
       msg: `run ${finished.status}`,
@@ -462,8 +462,9 @@ export class JobRunner implements OnApplicationShutdown {
       durationMs: 0,
       error: 'skipped: shutdown before it started',
     };
-    await this.record(run, 'dropped queued run', () => this.runs.finish(run.id, skipped));
-    await this.publish('job.skipped', skipped);
+    if (await this.record(run, 'dropped queued run', () => this.runs.finish(run.id, skipped))) {
+      await this.publish('job.skipped', skipped);
+    }
   }
 
   private async skip(run: Run, runningRunId: string, claim: InsertOptions): Promise<RunStart> {
@@ -484,13 +485,24 @@ export class JobRunner implements OnApplicationShutdown {
   /**
    * Writes a run's outcome, again every RECORD_RETRY_MS while the database
    * cannot be reached (an outage must not lose it), until shutdown gives up.
+   * Resolves whether it was recorded: not when shutdown gave up, nor when
+   * another replica had marked the run abandoned meanwhile (its outcome
+   * then stays in the log only, so the run does not end twice).
    */
-  private async record(run: Run, what: string, write: () => Promise<void>): Promise<void> {
+  private async record(run: Run, what: string, write: () => Promise<boolean>): Promise<boolean> {
     for (let failures = 0; ; failures++) {
       try {
-        await write();
-        if (failures > 0) this.logger.log({ msg: `${what} recorded after retrying`, job: run.job, runId: run.id });
-        return;
+        const recorded = await write();
+        if (!recorded) {
+          this.logger.warn({
+            msg: `${what} not recorded: another replica marked the run abandoned`,
+            job: run.job,
+            runId: run.id,
+          });
+        } else if (failures > 0) {
+          this.logger.log({ msg: `${what} recorded after retrying`, job: run.job, runId: run.id });
+        }
+        return recorded;
       } catch (error) {
         const givingUp = this.stopRecording.signal.aborted;
         if (failures === 0 || givingUp) {
@@ -501,7 +513,7 @@ export class JobRunner implements OnApplicationShutdown {
             error: messageOf(error),
           });
         }
-        if (givingUp) return;
+        if (givingUp) return false;
         await delay(RECORD_RETRY_MS, undefined, { signal: this.stopRecording.signal }).catch(() => undefined);
       }
     }
@@ -513,13 +525,33 @@ export class JobRunner implements OnApplicationShutdown {
 
   private async renewLeases(): Promise<void> {
     try {
-      await this.runs.renewLeases(this.activeRunIds(), this.leaseUntil());
+      const lost = await this.runs.renewLeases(this.activeRunIds(), this.leaseUntil());
+      for (const runId of lost) this.loseLease(runId);
     } catch (error) {
       this.logger.error({
         msg: 'run leases could not be renewed',
         runIds: this.activeRunIds(),
         error: messageOf(error),
       });
+    }
+  }
+
+  /**
+   * Another replica took this process for dead (the database was unreachable
+   * for longer than the lease) and marked the run abandoned; the job may
+   * already run elsewhere, so this run stops.
+   */
+  private loseLease(runId: string): void {
+    for (const [jobName, slot] of this.slots) {
+      if (slot.runId !== runId) continue;
+      this.logger.warn({ msg: 'run lost its lease; stopping it', job: jobName, runId });
+      slot.shutdown.abort();
+      slot.controller.abort(new RunAbort('interrupted', 'lease lost: another replica marked the run abandoned'));
+    }
+    for (const [jobName, waiting] of this.queued) {
+      if (waiting.run.id !== runId) continue;
+      this.logger.warn({ msg: 'queued run lost its lease; dropping it', job: jobName, runId });
+      this.queued.delete(jobName);
     }
   }
 

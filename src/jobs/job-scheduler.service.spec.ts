@@ -59,7 +59,7 @@ describe('JobScheduler', () => {
     ({ runs, notifier, published } = storage);
     runner = new JobRunner(runs, notifier, loadEnv({}), clock);
     registry = new SchedulerRegistry();
-    scheduler = new JobScheduler(registry, runner, clock);
+    scheduler = new JobScheduler(registry, runner, storage.jobStates, clock);
   });
 
   afterEach(async () => {

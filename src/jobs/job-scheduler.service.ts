@@ -2,16 +2,21 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronTime } from 'cron';
 import { CLOCK, type Clock } from '../common/clock.js';
+import { JobStateRepository } from '../database/job-state.repository.js';
 import type { CronSchedule } from '../schedules/cron-schedule.js';
 import type { Job } from './job.js';
-import { JobRunner } from './job-runner.service.js';
+import { JobRunner, messageOf } from './job-runner.service.js';
 import type { JobOptions } from './scheduled.decorator.js';
 
 interface Timer {
   job: Job;
   schedule: CronSchedule;
   options: JobOptions;
-  /** A paused job's timer keeps going, but its ticks start no run and leave no record. */
+  /**
+   * A paused job's timer keeps going, but its ticks start no run and leave no
+   * record. The last state known here: each tick reads the stored one, which
+   * any replica may have changed.
+   */
   paused: boolean;
   /** The fire time the timer is set for; null when the schedule has none left. */
   fireAt: Date | null;
@@ -30,6 +35,7 @@ export class JobScheduler {
   constructor(
     private readonly registry: SchedulerRegistry,
     private readonly runner: JobRunner,
+    private readonly jobStates: JobStateRepository,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -48,11 +54,21 @@ export class JobScheduler {
     // slept through are not made up, as Quartz's smart misfire policy does.
     const now = this.clock.now();
     this.setTimer(timer, now > scheduledFor ? now : scheduledFor);
-    if (timer.paused) {
+    if (await this.refreshPaused(timer)) {
       this.logger.debug({ msg: 'tick of paused job ignored', job: job.name, scheduledFor });
       return;
     }
     await this.runner.tick(job, scheduledFor, timer.options);
+  }
+
+  /** The stored pause state, or the last one known when it cannot be read (the tick's claim will fail then anyway). */
+  private async refreshPaused(timer: Timer): Promise<boolean> {
+    try {
+      timer.paused = (await this.jobStates.isPaused(timer.job.name)) ?? timer.paused;
+    } catch (error) {
+      this.logger.warn({ msg: 'pause state could not be read', job: timer.job.name, error: messageOf(error) });
+    }
+    return timer.paused;
   }
 
   setPaused(jobName: string, paused: boolean): void {

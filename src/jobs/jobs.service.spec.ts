@@ -149,7 +149,7 @@ describe('JobsService', () => {
     const env = loadEnv(vars);
     const registry = new SchedulerRegistry();
     const runner = new JobRunner(runs, notifier, env, clock);
-    const scheduler = new JobScheduler(registry, runner, clock);
+    const scheduler = new JobScheduler(registry, runner, jobStates, clock);
     const jobs = types.map((type) => new type(scheduler));
     for (const job of jobs) {
       registry.addCronJob(job.name, CronJob.from({ cronTime: '0 0 0 1 1 *', onTick: () => {}, start: false }));
@@ -434,6 +434,25 @@ describe('JobsService', () => {
 
       const [state] = await db.selectFrom('jobs').selectAll().where('name', '=', 'hourly').execute();
       expect(state).toMatchObject({ paused: 1, updated_at: NOW });
+    });
+
+    it('pauses and resumes the job on every replica sharing the database, announced once', async () => {
+      const replicaA = await boot();
+      const replicaB = await boot();
+
+      await replicaA.service.setPaused('hourly', true);
+      await replicaB.jobs.get('hourly')!.onSchedule();
+
+      expect(await runsOf('hourly')).toEqual([]);
+      expect(await replicaB.service.get('hourly')).toMatchObject({ paused: true, nextRunAt: null });
+      await replicaB.service.setPaused('hourly', true);
+      expect(published.filter((event) => event.type === 'job.paused')).toHaveLength(1);
+
+      await replicaB.service.setPaused('hourly', false);
+      await replicaA.jobs.get('hourly')!.onSchedule();
+
+      expect(await runsOf('hourly')).toHaveLength(1);
+      expect(await replicaA.service.get('hourly')).toMatchObject({ paused: false });
     });
 
     it('keeps the job paused for a new JobsService on the same database', async () => {

@@ -146,9 +146,10 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
 
   async setPaused(name: string, paused: boolean): Promise<JobView> {
     const job = this.find(name);
-    if (this.scheduler.isPaused(name) !== paused) {
-      await this.jobStates.setPaused(name, paused, this.clock.now().toISOString());
-      this.scheduler.setPaused(name, paused);
+    // The stored state is the cluster's: only the replica that changes it announces the change.
+    const changed = await this.jobStates.setPaused(name, paused, this.clock.now().toISOString());
+    this.scheduler.setPaused(name, paused);
+    if (changed) {
       this.logger.log({ msg: paused ? 'job paused' : 'job resumed', job: name });
       await this.notifier.publish(paused ? 'job.paused' : 'job.resumed', { job: name, paused });
     }
@@ -246,6 +247,8 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   private async view(job: Job): Promise<JobView> {
+    const stored = await this.jobStates.isPaused(job.name);
+    if (stored !== undefined) this.scheduler.setPaused(job.name, stored);
     const paused = this.scheduler.isPaused(job.name);
     const upcoming = paused
       ? []
