@@ -14,7 +14,7 @@ describe('jobs, runs and reports over REST and socket.io', () => {
   });
 
   it('pushes job.started, report.created and job.succeeded of a triggered daily report, in order, with one run id', async () => {
-    server = await startApp();
+    server = await startApp({ env: { NODE_ID: 'replica-1' } });
     client = await TestClient.connect(server.url);
     await expect(client.emit('subscribe', { topics: ['jobs', 'reports'] })).resolves.toEqual({
       ok: true,
@@ -57,6 +57,7 @@ describe('jobs, runs and reports over REST and socket.io', () => {
       attempt: 1,
       maxAttempts: 1,
       retryOf: null,
+      node: 'replica-1',
     });
     const runs = await request(server.url).get('/api/jobs/daily-report/runs').expect(200);
     expect(runs.body).toEqual([run.body]);

@@ -17,7 +17,16 @@ export interface ServerProcess {
 export async function spawnServer(entry: string, env: Record<string, string>, cwd: string): Promise<ServerProcess> {
   const { child, output, exited } = run(entry, { PORT: '0', HOST: '127.0.0.1', ...env }, cwd);
   const port = await new Promise<number>((resolvePort, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not listen within 15 s:\n${output()}`)), 15000);
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      child.stdout.off('data', onData);
+      reject(error);
+    };
+    // A server that never listens is killed, so it cannot outlive the test and keep Jest running.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      fail(new Error(`server did not listen within 15 s:\n${output()}`));
+    }, 15000);
     const onData = () => {
       const match = /"msg":"listening".*?"port":(\d+)/.exec(output());
       if (!match) return;
@@ -26,7 +35,7 @@ export async function spawnServer(entry: string, env: Record<string, string>, cw
       resolvePort(Number(match[1]));
     };
     child.stdout.on('data', onData);
-    void exited.then((code) => reject(new Error(`server exited (${code}) before listening:\n${output()}`)));
+    void exited.then((code) => fail(new Error(`server exited (${code}) before listening:\n${output()}`)));
   });
   return { child, url: `http://127.0.0.1:${port}`, output, exited };
 }
