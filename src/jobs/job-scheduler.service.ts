@@ -107,6 +107,12 @@ export class JobScheduler {
       return;
     }
     cronJob.setTime(new CronTime(timer.fireAt));
-    cronJob.start();
+    try {
+      cronJob.start();
+    } catch (error) {
+      // The fire time passed while the timer was being armed (a busy event loop): it fires now instead.
+      if (timer.fireAt.getTime() > Date.now()) throw error;
+      setImmediate(() => void this.fire(timer.job));
+    }
   }
 }

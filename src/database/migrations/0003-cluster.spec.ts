@@ -69,6 +69,6 @@ describe('migration 0003-cluster', () => {
         .insertInto('runs')
         .values(row('second', 'running', '2025-01-01T08:00:01.000Z'))
         .execute(),
-    ).rejects.toThrow(/unique/i);
+    ).rejects.toMatchObject({ message: expect.stringMatching(/unique/i) });
   });
 });
