@@ -50,6 +50,8 @@ interface SocketState {
 }
 
 const DEFAULT_POLL_INTERVAL_MS = 2000;
+/** At most one announcement per this long: each costs the database a NOTIFY and every replica a message. */
+const ANNOUNCE_INTERVAL_MS = 2;
 const DEFAULT_BATCH_SIZE = 500;
 
 /**
@@ -78,7 +80,9 @@ export class EventDelivery {
   private readRequested = false;
   private failing = false;
   private poll: NodeJS.Timeout | undefined;
-  private announced: number | undefined;
+  /** The newest id waiting to be announced, and when the last announcement went out. */
+  private toAnnounce: number | undefined;
+  private announcedAt = -Infinity;
   private readonly sockets = new WeakMap<Subscriber, SocketState>();
   private readonly batchSize: number;
 
@@ -308,16 +312,23 @@ export class EventDelivery {
     });
   }
 
-  /** One announcement per burst of events: the newest id covers the others. */
+  /**
+   * A lone event is announced at once; a stream of them at most every
+   * ANNOUNCE_INTERVAL_MS, with the newest id, which covers the ones before it.
+   */
   private announceSoon(id: number): void {
-    const pending = this.announced;
-    this.announced = Math.max(id, pending ?? id);
-    if (pending !== undefined) return;
-    setImmediate(() => {
-      const newest = this.announced!;
-      this.announced = undefined;
+    const waiting = this.toAnnounce !== undefined;
+    this.toAnnounce = Math.max(id, this.toAnnounce ?? id);
+    if (waiting) return;
+    const announce = () => {
+      const newest = this.toAnnounce!;
+      this.toAnnounce = undefined;
+      this.announcedAt = performance.now();
       this.options.announce!(newest);
-    });
+    };
+    const wait = this.announcedAt + ANNOUNCE_INTERVAL_MS - performance.now();
+    if (wait > 0) setTimeout(announce, wait).unref();
+    else setImmediate(announce);
   }
 
   private stateOf(subscriber: Subscriber): SocketState {
