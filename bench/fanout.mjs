@@ -1,7 +1,11 @@
 // Event fan-out benchmark: how fast a published event reaches every subscribed
 // socket.io client, and what each connected client costs in memory.
 // Runs the built service in this process (npm run bench builds first) against
-// a temporary SQLite file; real socket.io clients over loopback.
+// a temporary SQLite file, or the database of BENCH_DATABASE_URL (e.g. an empty
+// PostgreSQL database: with it, events also go through socket.io's PostgreSQL
+// adapter); real socket.io clients over loopback. BENCH_CROSS_REPLICA=1 (with
+// PostgreSQL) publishes through a second instance of the service on the same
+// database, so every event reaches the clients' replica as a hint and a read.
 import 'reflect-metadata';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,12 +26,16 @@ const env = loadEnv({
   HOST: '127.0.0.1',
   LOG_LEVEL: 'error',
   REPORT_ON_STARTUP: 'false',
-  DATABASE_URL: `sqlite:${join(dir, 'bench.db')}`,
+  DATABASE_URL: process.env.BENCH_DATABASE_URL || `sqlite:${join(dir, 'bench.db')}`,
 });
+console.log(`database: ${env.DATABASE_URL.split(':')[0]}`);
 const app = await createApp({ env });
 await app.listen(0, '127.0.0.1');
 const url = `http://127.0.0.1:${app.getHttpServer().address().port}`;
-const notifier = app.get(NotifierService);
+const publisher = process.env.BENCH_CROSS_REPLICA === '1' ? await createApp({ env }) : app;
+if (publisher !== app) await publisher.listen(0, '127.0.0.1');
+const notifier = publisher.get(NotifierService);
+console.log(`events published through ${publisher === app ? 'the same instance' : 'another instance'}`);
 
 async function connect(count) {
   const clients = [];
@@ -91,5 +99,6 @@ console.log(
   `${last.clients} clients vs ${first.clients}: deliveries/s ×${(last['deliveries/s'] / first['deliveries/s']).toFixed(1)}, ` +
     `p50 latency ×${(last['p50 ms'] / first['p50 ms']).toFixed(1)}`,
 );
+if (publisher !== app) await publisher.close();
 await app.close();
 rmSync(dir, { recursive: true, force: true });
