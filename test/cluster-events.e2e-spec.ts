@@ -44,11 +44,14 @@ describe('events across replicas', () => {
     }
   }
 
-  /** Pauses then resumes the cleanup job through `url`: two `jobs` events per round. */
-  async function pauseAndResume(url: string, rounds: number): Promise<void> {
+  /**
+   * Pauses then resumes a job through `url`: two `jobs` events per round. The pause state is
+   * the cluster's, so replicas publishing at the same time each toggle a job of their own.
+   */
+  async function pauseAndResume(url: string, rounds: number, job = 'cleanup'): Promise<void> {
     for (let i = 0; i < rounds; i += 1) {
-      await request(url).post('/api/jobs/cleanup/pause').expect(200);
-      await request(url).post('/api/jobs/cleanup/resume').expect(200);
+      await request(url).post(`/api/jobs/${job}/pause`).expect(200);
+      await request(url).post(`/api/jobs/${job}/resume`).expect(200);
     }
   }
 
@@ -95,7 +98,7 @@ describe('events across replicas', () => {
     await onA.emit('subscribe', { topics: ['jobs'] });
     const from = (await storedAfter(0)).at(-1)?.id ?? 0;
 
-    await Promise.all([pauseAndResume(b, 15), pauseAndResume(c, 15)]);
+    await Promise.all([pauseAndResume(b, 15), pauseAndResume(c, 15, 'daily-report')]);
     const stored = (await storedAfter(from)).filter((event) => event.topic === 'jobs');
     expect(stored.length).toBeGreaterThanOrEqual(60);
     await onA.waitFor((event) => event.id === stored.at(-1)!.id);
@@ -112,7 +115,7 @@ describe('events across replicas', () => {
     await request(b).post('/api/jobs/cleanup/resume').expect(200);
 
     // 100 events, through the two other replicas at once.
-    await Promise.all([pauseAndResume(b, 25), pauseAndResume(c, 25)]);
+    await Promise.all([pauseAndResume(b, 25), pauseAndResume(c, 25, 'daily-report')]);
     const missed = (await storedAfter(lastSeen)).filter((event) => event.topic === 'jobs');
     expect(missed.length).toBeGreaterThanOrEqual(101);
 
