@@ -4,6 +4,7 @@ import { createAdapter } from '@socket.io/postgres-adapter';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Pool, PoolClient } from 'pg';
 import type { Server, ServerOptions } from 'socket.io';
+import { settlesWithin } from '../common/settles-within.js';
 import { redactCredentials } from '../config/env.js';
 import { createPool, isPostgresUrl } from '../database/database.js';
 import { EventsGateway } from './events.gateway.js';
@@ -52,7 +53,8 @@ export class ConfiguredIoAdapter extends IoAdapter {
    * writes what is queued, then the server closes, and its adapter's pool last.
    */
   override async close(server: Server): Promise<void> {
-    await withinFlushTimeout(this.app.get(EventsGateway).flush());
+    // A database outage must not hold up shutdown.
+    await settlesWithin(this.app.get(EventsGateway).flush(), FLUSH_TIMEOUT_MS);
     server.local.disconnectSockets(true);
     const deadline = Date.now() + FLUSH_TIMEOUT_MS;
     while (server.engine.clientsCount > 0 && Date.now() < deadline) await delay(10);
@@ -87,16 +89,5 @@ export class ConfiguredIoAdapter extends IoAdapter {
       error: redactCredentials(String(error?.message ?? error)),
       code: (error as { code?: string })?.code,
     });
-  }
-}
-
-/** Waits for `work`, but no longer than the flush timeout: a database outage must not hold up shutdown. */
-async function withinFlushTimeout(work: Promise<void>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, FLUSH_TIMEOUT_MS)));
-  try {
-    await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/commo
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CLOCK, type Clock } from '../common/clock.js';
+import { settlesWithin } from '../common/settles-within.js';
 import { Env } from '../config/env.js';
 import { RunsRepository, type InsertOptions, type Run } from '../database/runs.repository.js';
 import type { RunStatus, RunTrigger } from '../database/schema.js';
@@ -590,19 +591,6 @@ function aborted(signal: AbortSignal): Promise<never> {
   });
   rejection.catch(() => undefined);
   return rejection;
-}
-
-/** Whether `promise` settles within `ms`; the timer never outlives the answer, so it cannot hold the process open. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  const timer = new AbortController();
-  const settled = promise.then(
-    () => true,
-    () => true,
-  );
-  const expired = delay(ms, false, { signal: timer.signal }).catch(() => false);
-  const result = await Promise.race([settled, expired]);
-  timer.abort();
-  return result;
 }
 
 export function toEventData({ id, ...rest }: Run): RunEventData {
