@@ -14,7 +14,7 @@ import type { EventType, JobpulseEvent, RunEventData } from '../notifier/events.
 import type { NotifierService } from '../notifier/notifier.service.js';
 import type { JobContext, RunnableJob } from './job.js';
 import { JobRunner, RunnerClosedError, type RunRequest, type RunStart } from './job-runner.service.js';
-import type { JobOptions } from './scheduled.decorator.js';
+import type { JobOptions } from './job-options.js';
 
 /** Lets every queued promise callback run (the runner frees a job's slot a few callbacks after its last event). */
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));

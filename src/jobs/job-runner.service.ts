@@ -10,7 +10,7 @@ import type { EventType, RunEventData } from '../notifier/events.js';
 import { NotifierService } from '../notifier/notifier.service.js';
 import { backoffDelayMs } from './backoff.js';
 import type { JobContext, RunnableJob } from './job.js';
-import type { JobOptions } from './scheduled.decorator.js';
+import type { JobOptions } from './job-options.js';
 
 export interface RunRequest {
   trigger: RunTrigger;

@@ -6,7 +6,7 @@ import { JobStateRepository } from '../database/job-state.repository.js';
 import type { CronSchedule } from '../schedules/cron-schedule.js';
 import type { Job } from './job.js';
 import { JobRunner, messageOf } from './job-runner.service.js';
-import type { JobOptions } from './scheduled.decorator.js';
+import type { JobOptions } from './job-options.js';
 
 interface Timer {
   job: Job;

@@ -1,4 +1,5 @@
-import { declaredSchedule, Scheduled, type JobOptions } from './scheduled.decorator.js';
+import { declaredSchedule, Scheduled } from './scheduled.decorator.js';
+import type { JobOptions } from './job-options.js';
 import type { Job } from './job.js';
 
 function jobWith(options: JobOptions, name = 'sample', declaredName = name): Job {
