@@ -6,30 +6,38 @@ const common = {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
 };
 
-const suites = {
-  unit: ['<rootDir>/src/**/*.spec.ts'],
-  e2e: ['<rootDir>/test/**/*.e2e-spec.ts'],
-};
+/** A Jest project; its setup file sets JOBPULSE_TEST_DIALECT, which test/support/database.ts reads. */
+const project = (name, dialect, color, testMatch, testPathIgnorePatterns = []) => ({
+  ...common,
+  displayName: { name, color },
+  testMatch,
+  setupFiles: [`<rootDir>/test/support/dialect/${dialect}.ts`],
+  testPathIgnorePatterns: ['/node_modules/', ...testPathIgnorePatterns],
+});
 
-// Every spec runs once per storage dialect: `unit:sqlite`, `unit:postgres`, `e2e:sqlite`, `e2e:postgres`.
-// The project's setup file sets JOBPULSE_TEST_DIALECT, which test/support/database.ts reads.
-const dialects = { sqlite: 'blue', postgres: 'magenta' };
+// Specs of replicas sharing one database (and of the test cluster itself): PostgreSQL is what they test.
+const clusterSpecs = ['cluster-events', 'cluster-scheduling', 'postgres-cluster'].map(
+  (name) => `/test/${name}.e2e-spec.ts`,
+);
 
-// Specs that need PostgreSQL whatever the dialect (replicas sharing one database, the test cluster itself): e2e:postgres only.
-const postgresOnly = ['/test/cluster-events\\.', '/test/cluster-scheduling\\.', '/test/postgres-cluster\\.'];
-
+// Three layers, each run where it earns its time: unit specs beside the code (pure, or with stubbed ports) once;
+// medium specs (repositories and services on a real database) on both dialects; end-to-end specs against the
+// running app on SQLite, and the specs of several replicas on PostgreSQL.
 export default {
   testTimeout: 30000,
   // Starts one throwaway PostgreSQL server for the run (unless JOBPULSE_TEST_POSTGRES_URL names one) and removes it.
   globalSetup: '<rootDir>/test/support/jest-global-setup.cjs',
   globalTeardown: '<rootDir>/test/support/jest-global-teardown.cjs',
-  projects: Object.entries(suites).flatMap(([suite, testMatch]) =>
-    Object.entries(dialects).map(([dialect, color]) => ({
-      ...common,
-      displayName: { name: `${suite}:${dialect}`, color },
-      testMatch,
-      setupFiles: [`<rootDir>/test/support/dialect/${dialect}.ts`],
-      testPathIgnorePatterns: ['/node_modules/', ...(dialect === 'sqlite' ? postgresOnly : [])],
-    })),
-  ),
+  projects: [
+    project('unit', 'sqlite', 'white', ['<rootDir>/src/**/*.spec.ts']),
+    project('medium:sqlite', 'sqlite', 'blue', ['<rootDir>/test/medium/**/*.spec.ts']),
+    project('medium:postgres', 'postgres', 'magenta', ['<rootDir>/test/medium/**/*.spec.ts']),
+    project('e2e:sqlite', 'sqlite', 'cyan', ['<rootDir>/test/**/*.e2e-spec.ts'], clusterSpecs),
+    project(
+      'cluster:postgres',
+      'postgres',
+      'yellow',
+      clusterSpecs.map((spec) => `<rootDir>${spec}`),
+    ),
+  ],
 };

@@ -6,7 +6,7 @@ import { settlesWithin } from '../common/settles-within.js';
 import { Env } from '../config/env.js';
 import { RunsRepository, type InsertOptions, type Run } from '../database/runs.repository.js';
 import type { RunStatus, RunTrigger } from '../database/schema.js';
-import type { EventType, RunEventData } from '../notifier/events.js';
+import { runEventData, type RunEventType } from '../notifier/events.js';
 import { NotifierService } from '../notifier/notifier.service.js';
 import { backoffDelayMs } from './backoff.js';
 import type { JobContext, RunnableJob } from './job.js';
@@ -67,7 +67,7 @@ const QUEUE_POLL_MS = 1000;
 /** How often a run's outcome is written again while the database cannot be reached. */
 const RECORD_RETRY_MS = 1000;
 
-const FINAL_EVENTS: Record<Exclude<RunStatus, 'queued' | 'running' | 'skipped' | 'abandoned'>, EventType> = {
+const FINAL_EVENTS: Record<Exclude<RunStatus, 'queued' | 'running' | 'skipped' | 'abandoned'>, RunEventType> = {
   succeeded: 'job.succeeded',
   failed: 'job.failed',
   timed_out: 'job.timed_out',
@@ -568,9 +568,8 @@ export class JobRunner implements OnApplicationShutdown {
     );
   }
 
-  private publish(type: EventType, run: Run, nextAttemptAt?: Date): Promise<void> {
-    const data = { ...toEventData(run), ...(nextAttemptAt ? { nextAttemptAt: nextAttemptAt.toISOString() } : {}) };
-    return this.safely(run, () => this.notifier.publish(type as 'job.started', data));
+  private publish(type: RunEventType, run: Run, nextAttemptAt?: Date): Promise<void> {
+    return this.safely(run, () => this.notifier.publish(type, runEventData(run, nextAttemptAt)));
   }
 
   /** A failed publish is logged with its run and does not end the run. */
@@ -591,10 +590,6 @@ function aborted(signal: AbortSignal): Promise<never> {
   });
   rejection.catch(() => undefined);
   return rejection;
-}
-
-export function toEventData({ id, ...rest }: Run): RunEventData {
-  return { runId: id, ...rest };
 }
 
 export function messageOf(error: unknown): string {

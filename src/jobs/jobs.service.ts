@@ -13,12 +13,13 @@ import { Env } from '../config/env.js';
 import { JobStateRepository, type JobState } from '../database/job-state.repository.js';
 import { RunsRepository, type Page, type Run } from '../database/runs.repository.js';
 import { FAILED_STATUSES } from '../database/schema.js';
+import { runEventData } from '../notifier/events.js';
 import { NotifierService } from '../notifier/notifier.service.js';
 import { CronSchedule } from '../schedules/cron-schedule.js';
 import { CLEANUP_JOB } from './cleanup.job.js';
 import { DAILY_REPORT_JOB } from './daily-report.job.js';
 import { JOBS, type Job } from './job.js';
-import { JobRunner, messageOf, RunnerClosedError, toEventData, type RunRequest } from './job-runner.service.js';
+import { JobRunner, messageOf, RunnerClosedError, type RunRequest } from './job-runner.service.js';
 import { JobScheduler } from './job-scheduler.service.js';
 import { declaredSchedule, type JobSchedule } from './scheduled.decorator.js';
 
@@ -229,7 +230,7 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
       const abandoned = await this.runs.abandonExpired(this.clock.now().toISOString(), this.runner.activeRunIds());
       for (const run of abandoned) {
         this.logger.warn({ msg: 'run abandoned', job: run.job, runId: run.id, startedAt: run.startedAt });
-        await this.notifier.publish('job.abandoned', toEventData(run));
+        await this.notifier.publish('job.abandoned', runEventData(run));
       }
     } catch (error) {
       this.logger.error({ msg: 'abandoned runs could not be swept', error: messageOf(error) });

@@ -1,25 +1,14 @@
-import type { RunStatus, RunTrigger } from '../database/schema.js';
+import type { Run } from '../database/runs.repository.js';
 
 export const TOPICS = ['jobs', 'reports', 'system'] as const;
 export type Topic = (typeof TOPICS)[number];
 
-/** What every job.* lifecycle event carries: the run as recorded at that moment. */
-export interface RunEventData {
+/** What every job.* lifecycle event carries: the run as recorded at that moment, its id as `runId`. */
+export type RunEventData = Omit<Run, 'id'> & {
   runId: string;
-  job: string;
-  trigger: RunTrigger;
-  status: RunStatus;
-  scheduledFor: string;
-  startedAt: string;
-  finishedAt: string | null;
-  durationMs: number | null;
-  error: string | null;
-  attempt: number;
-  maxAttempts: number;
-  retryOf: string | null;
   /** On a failed or timed-out attempt that will be retried: when the next attempt starts. */
   nextAttemptAt?: string;
-}
+};
 
 export interface JobStateData {
   job: string;
@@ -86,3 +75,10 @@ export const EVENT_TOPICS: { [K in EventType]: EventMap[K]['topic'] } = {
 export type JobpulseEvent = {
   [K in EventType]: { id: number; topic: EventMap[K]['topic']; type: K; at: string; data: EventMap[K]['data'] };
 }[EventType];
+
+/** The event types whose data is a run. */
+export type RunEventType = { [K in EventType]: EventMap[K]['data'] extends RunEventData ? K : never }[EventType];
+
+export function runEventData({ id, ...rest }: Run, nextAttemptAt?: Date): RunEventData {
+  return { runId: id, ...rest, ...(nextAttemptAt ? { nextAttemptAt: nextAttemptAt.toISOString() } : {}) };
+}

@@ -20,6 +20,7 @@ function runData(runId: string): RunEventData {
     attempt: 1,
     maxAttempts: 1,
     retryOf: null,
+    node: null,
   };
 }
 

@@ -16,7 +16,7 @@ function postgresProjectSelected(globalConfig) {
   const ignored = globalConfig.ignoreProjects ?? [];
   const isPostgres = (name) => name.endsWith(':postgres');
   if (selected && !selected.some(isPostgres)) return false;
-  const all = ['unit:postgres', 'e2e:postgres'];
+  const all = ['medium:postgres', 'cluster:postgres'];
   return all.some((name) => !ignored.includes(name));
 }
 
