@@ -165,6 +165,98 @@ describe('Quartz day-of-month: L, L-n, W and LW', () => {
   });
 });
 
+// Our rule: nW fires on the weekday nearest the n-th within that month, and a month without an n-th is
+// skipped, as a plain n is. Quartz 2.3.2 is inconsistent here (its answer depends on the weekday after
+// the month's end), so these instants come from the rule and a calendar, not from Quartz.
+describe('Quartz nW at the edges of the month', () => {
+  it.each<[string, string, string, number, string[]]>([
+    [
+      '31W fires only in months with a 31st (2026)',
+      '0 0 12 31W * ?',
+      NEW_YEAR_2026,
+      7,
+      at('12:00', '2026-01-30', '2026-03-31', '2026-05-29', '2026-07-31', '2026-08-31', '2026-10-30', '2026-12-31'),
+    ],
+    [
+      '31W fires only in months with a 31st (2027)',
+      '0 0 12 31W * ?',
+      '2027-01-01T00:00:00Z',
+      7,
+      at('12:00', '2027-01-29', '2027-03-31', '2027-05-31', '2027-07-30', '2027-08-31', '2027-10-29', '2027-12-31'),
+    ],
+    // 1 May 2027 and 1 Jul 2028 are Saturdays: the 30-day month before each is skipped all the same.
+    ['31W skips April 2027', '0 0 12 31W * ?', '2027-04-01T00:00:00Z', 1, at('12:00', '2027-05-31')],
+    ['31W skips June 2028', '0 0 12 31W * ?', '2028-06-01T00:00:00Z', 1, at('12:00', '2028-07-31')],
+    // 29 Feb 2028 is a Tuesday; 29 Feb 2032 a Sunday and the last day, so the Friday before.
+    [
+      '29W in February fires in leap years only',
+      '0 0 12 29W 2 ?',
+      NEW_YEAR_2026,
+      2,
+      at('12:00', '2028-02-29', '2032-02-27'),
+    ],
+    [
+      '29W skips a 28-day February (1 Mar 2027 is a Monday)',
+      '0 0 12 29W * ?',
+      '2027-02-01T00:00:00Z',
+      1,
+      at('12:00', '2027-03-29'),
+    ],
+    ['30W skips a leap February', '0 0 12 30W * ?', '2028-02-01T00:00:00Z', 1, at('12:00', '2028-03-30')],
+    ['30W in February never fires, and the search ends', '0 0 12 30W 2 ?', NEW_YEAR_2026, 1, []],
+    // 28 Feb: 2026 a Saturday, 2027 a Sunday and the last day, 2028 a Monday.
+    [
+      '28W stays in February',
+      '0 0 12 28W 2 ?',
+      NEW_YEAR_2026,
+      3,
+      at('12:00', '2026-02-27', '2027-02-26', '2028-02-28'),
+    ],
+    // 30 Apr 2028 is a Sunday and the last day; 30 May 2028 a Tuesday.
+    [
+      '30W on a Sunday that ends the month fires on Friday the 28th',
+      '0 0 12 30W * ?',
+      '2028-04-01T00:00:00Z',
+      2,
+      at('12:00', '2028-04-28', '2028-05-30'),
+    ],
+    // 1 May 2027 is a Saturday, 1 Aug 2027 a Sunday.
+    [
+      '1W stays in the month',
+      '0 0 12 1W * ?',
+      '2027-04-15T00:00:00Z',
+      4,
+      at('12:00', '2027-05-03', '2027-06-01', '2027-07-01', '2027-08-02'),
+    ],
+  ])('%s: %s', (_rule, cron, from, count, expected) => {
+    expect(runs(cron, from, count)).toEqual(expected);
+  });
+
+  /** Quartz's W by another road: the weekday of the month closest to day n, or none when the month has no n-th. */
+  function nearestWeekdayWithinMonth(year: number, month: number, n: number): string | undefined {
+    const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
+    if (n > lastDay) return undefined;
+    const weekdays = Array.from(
+      { length: lastDay },
+      (_, index) => new Date(Date.UTC(year, month - 1, index + 1)),
+    ).filter((date) => date.getUTCDay() !== 0 && date.getUTCDay() !== 6);
+    const distance = (date: Date) => Math.abs(date.getUTCDate() - n);
+    const nearest = weekdays.reduce((best, date) => (distance(date) < distance(best) ? date : best));
+    return at('12:00', nearest.toISOString().slice(0, 10))[0];
+  }
+
+  it.each(Array.from({ length: 31 }, (_, index) => index + 1))(
+    '%iW matches the nearest weekday within the month in every month of 2026-2028',
+    (n) => {
+      const expected = [2026, 2027, 2028].flatMap((year) =>
+        Array.from({ length: 12 }, (_, index) => nearestWeekdayWithinMonth(year, index + 1, n)),
+      );
+      const inThoseYears = runs(`0 0 12 ${n}W * ?`, NEW_YEAR_2026, 37).filter((instant) => instant < '2029');
+      expect(inThoseYears).toEqual(expected.filter((instant) => instant !== undefined));
+    },
+  );
+});
+
 describe('Quartz day-of-week', () => {
   it.each<[string, string[]]>([
     ['0 0 12 ? * 1', at('12:00', '2026-01-04', '2026-01-11')],
@@ -251,6 +343,39 @@ describe('Quartz seconds, minutes, hours, months and years', () => {
     expect(runs('0 /15 12 * * ?', NEW_YEAR_2026, 5)).toEqual(
       utc('2026-01-01T12:00', '2026-01-01T12:15', '2026-01-01T12:30', '2026-01-01T12:45', '2026-01-02T12:00'),
     );
+  });
+
+  it.each<[string, string, string, number, string[]]>([
+    [
+      'seconds',
+      '58-1 0 12 * * ?',
+      NEW_YEAR_2026,
+      5,
+      utc(
+        '2026-01-01T12:00:00',
+        '2026-01-01T12:00:01',
+        '2026-01-01T12:00:58',
+        '2026-01-01T12:00:59',
+        '2026-01-02T12:00',
+      ),
+    ],
+    [
+      'minutes',
+      '0 58-1 12 * * ?',
+      NEW_YEAR_2026,
+      5,
+      utc('2026-01-01T12:00', '2026-01-01T12:01', '2026-01-01T12:58', '2026-01-01T12:59', '2026-01-02T12:00'),
+    ],
+    // 30-2 is the 30th, 31st, 1st and 2nd: February has only the 1st and 2nd of them.
+    [
+      'days of the month',
+      '0 0 12 30-2 * ?',
+      '2026-01-29T00:00:00Z',
+      7,
+      at('12:00', '2026-01-30', '2026-01-31', '2026-02-01', '2026-02-02', '2026-03-01', '2026-03-02', '2026-03-30'),
+    ],
+  ])('wraps a backwards range of %s around, as Quartz does: %s', (_field, cron, from, count, expected) => {
+    expect(runs(cron, from, count)).toEqual(expected);
   });
 
   it('wraps 22-2 in hours past midnight', () => {
@@ -420,6 +545,9 @@ describe('CronScheduleError names the field and the token', () => {
     ['0/60 0 12 * * ?', ['second', '"0/60"']],
     ['0 0 12 ? * */8', ['day-of-week', '"*/8"']],
     ['0 0 12 * * ? 1969', ['year', '"1969"']],
+    // Quartz wraps a backwards range around in every other field, but refuses one of years.
+    ['0 0 12 * * ? 2030-2027', ['year', '"2030-2027"', '2027-2030']],
+    ['0 0 12 * * ? 2026,2030-2027/2', ['year', '"2026,2030-2027/2"', '2027-2030']],
     ['? 0 12 * * ?', ['second', '"?"']],
     ['0 ? 12 * * ?', ['minute', '"?"']],
     ['0 0 12 15 * MON ?', ['year', '"?"']],

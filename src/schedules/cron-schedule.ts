@@ -22,7 +22,7 @@ const QUARTZ_FIELDS: FieldSpec[] = [
   { name: 'day-of-week', min: 1, max: 7, names: DAY_NAMES },
   { name: 'year', min: 1970, max: 2199 },
 ];
-const [, , , DAY_OF_MONTH, , DAY_OF_WEEK] = QUARTZ_FIELDS;
+const [, , , DAY_OF_MONTH, , DAY_OF_WEEK, YEAR] = QUARTZ_FIELDS;
 
 /**
  * When a cron expression fires, in one time zone: the one evaluator behind
@@ -292,7 +292,11 @@ function checkItem(item: string, spec: FieldSpec, fail: (problem: string) => nev
   if (range === '*' || range === '') return;
   const bounds = range.split('-');
   if (bounds.length > 2) fail(`"${item}" is not a value or a range`);
-  bounds.forEach((bound) => checkValue(bound, spec, fail));
+  const [from, to] = bounds.map((bound) => checkValue(bound, spec, fail));
+  // Quartz wraps a backwards range around (see unwrapRanges) in every field but the year, where it refuses one.
+  if (spec === YEAR && bounds.length === 2 && from > to) {
+    fail(`the range ${from}-${to} ends before it starts, and years do not wrap around: write ${to}-${from}`);
+  }
 }
 
 function checkValue(token: string, spec: FieldSpec, fail: (problem: string) => never): number {
