@@ -1,4 +1,4 @@
-import type { Backoff } from './job-options.js';
+import type { Backoff } from '../job-options.js';
 
 export const DEFAULT_BACKOFF: Required<Backoff> = { initialMs: 1000, maxMs: 60_000 };
 
