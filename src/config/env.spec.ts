@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { Env, EnvValidationError, loadEnv, redactCredentials } from './env.js';
+import { cronVariableOf, Env, EnvValidationError, loadEnv, redactCredentials } from './env.js';
 
 function validationErrorOf(source: Record<string, string | undefined>): EnvValidationError {
   try {
@@ -29,8 +29,6 @@ describe('loadEnv', () => {
       DATABASE_URL: 'sqlite:./data/jobpulse.db',
       DATABASE_POOL_SIZE: 10,
       NODE_ID: `${hostname()}-${process.pid}`,
-      DAILY_REPORT_CRON: undefined,
-      CLEANUP_CRON: undefined,
       JOBS_TIME_ZONE: 'UTC',
       RUN_RETENTION_DAYS: 30,
       REPORT_RETENTION_DAYS: 90,
@@ -41,13 +39,6 @@ describe('loadEnv', () => {
       MISFIRE_THRESHOLD: 86_400_000,
       STARTUP_RUN_WINDOW: 600_000,
     });
-  });
-
-  it('leaves DAILY_REPORT_CRON and CLEANUP_CRON undefined when unset or blank, for the jobs to use their own', () => {
-    const env = loadEnv({ DAILY_REPORT_CRON: '', CLEANUP_CRON: '  ' });
-
-    expect(env.DAILY_REPORT_CRON).toBeUndefined();
-    expect(env.CLEANUP_CRON).toBeUndefined();
   });
 
   it('treats empty and blank values as unset', () => {
@@ -114,8 +105,6 @@ describe('loadEnv', () => {
       CORS_ORIGINS: 'http://a.example,http://b.example',
       LOG_LEVEL: 'debug',
       DATABASE_URL: 'sqlite::memory:',
-      DAILY_REPORT_CRON: '0 30 6 ? * MON-FRI',
-      CLEANUP_CRON: '*/5 * * * *',
       JOBS_TIME_ZONE: 'Europe/Berlin',
     });
 
@@ -123,8 +112,6 @@ describe('loadEnv', () => {
     expect(env.CORS_ORIGINS).toBe('http://a.example,http://b.example');
     expect(env.LOG_LEVEL).toBe('debug');
     expect(env.DATABASE_URL).toBe('sqlite::memory:');
-    expect(env.DAILY_REPORT_CRON).toBe('0 30 6 ? * MON-FRI');
-    expect(env.CLEANUP_CRON).toBe('*/5 * * * *');
     expect(env.JOBS_TIME_ZONE).toBe('Europe/Berlin');
   });
 
@@ -144,8 +131,6 @@ describe('loadEnv', () => {
     ['PORT', '80.5'],
     ['LOG_LEVEL', 'loud'],
     ['JOBS_TIME_ZONE', 'Mars/Olympus'],
-    ['DAILY_REPORT_CRON', 'garbage'],
-    ['CLEANUP_CRON', '0 0 0 ? * 8'],
     ['DATABASE_URL', 'mysql://x'],
     ['RUN_RETENTION_DAYS', '0'],
     ['REPORT_RETENTION_DAYS', '0'],
@@ -177,25 +162,16 @@ describe('loadEnv', () => {
     expect(error.message).toContain(value);
   });
 
+  it('reports a bad integer with every rule it breaks, as docs/operations.md shows', () => {
+    expect(validationErrorOf({ PORT: 'abc' }).message).toBe(
+      'Invalid environment:\n  PORT="abc": PORT must not be greater than 65535; PORT must not be less than 0; PORT must be an integer number',
+    );
+  });
+
   it('says what MISFIRE_THRESHOLD accepts', () => {
     expect(validationErrorOf({ MISFIRE_THRESHOLD: 'soon' }).message).toContain(
       'MISFIRE_THRESHOLD must be a duration such as 86400000, 90m, 24h or 2d',
     );
-  });
-
-  it('explains what is wrong with a cron expression, naming the field and token', () => {
-    expect(validationErrorOf({ DAILY_REPORT_CRON: 'garbage' }).message).toContain(
-      'DAILY_REPORT_CRON is not a valid cron expression: "garbage" has 1 fields',
-    );
-    expect(validationErrorOf({ CLEANUP_CRON: '0 0 * ? * 9' }).message).toContain(
-      'CLEANUP_CRON is not a valid cron expression: Quartz day-of-week field "9": day-of-week value 9 is out of range 1–7',
-    );
-  });
-
-  it('accepts Quartz and @nestjs/schedule expressions', () => {
-    const env = loadEnv({ DAILY_REPORT_CRON: '0 15 10 ? * 6L 2030', CLEANUP_CRON: '*/10 * * * *' });
-    expect(env.DAILY_REPORT_CRON).toBe('0 15 10 ? * 6L 2030');
-    expect(env.CLEANUP_CRON).toBe('*/10 * * * *');
   });
 
   it('names every bad variable in one error', () => {
@@ -203,14 +179,14 @@ describe('loadEnv', () => {
       PORT: 'abc',
       LOG_LEVEL: 'loud',
       JOBS_TIME_ZONE: 'Mars/Olympus',
-      DAILY_REPORT_CRON: 'garbage',
+      MISFIRE_THRESHOLD: 'soon',
       DATABASE_URL: 'mysql://x',
       RUN_RETENTION_DAYS: '0',
       HOST: 'localhost',
     });
 
     expect(namedVariables(error)).toEqual(
-      ['DAILY_REPORT_CRON', 'DATABASE_URL', 'JOBS_TIME_ZONE', 'LOG_LEVEL', 'PORT', 'RUN_RETENTION_DAYS'].sort(),
+      ['DATABASE_URL', 'JOBS_TIME_ZONE', 'LOG_LEVEL', 'MISFIRE_THRESHOLD', 'PORT', 'RUN_RETENTION_DAYS'].sort(),
     );
   });
 
@@ -228,6 +204,52 @@ describe('loadEnv', () => {
 
     expect(error.message).toContain('DATABASE_URL="mysql://jobpulse:***@db.internal:3306/jobs"');
     expect(error.message).not.toContain('s3cret-pw');
+  });
+});
+
+describe('cron overrides', () => {
+  it.each([
+    ['invoice-sync', 'INVOICE_SYNC_CRON'],
+    ['daily-report', 'DAILY_REPORT_CRON'],
+    ['cleanup', 'CLEANUP_CRON'],
+    ['billing.export_v2', 'BILLING_EXPORT_V2_CRON'],
+    ['invoiceSync', 'INVOICE_SYNC_CRON'],
+  ])('names the variable of job %s %s', (jobName, variable) => {
+    expect(cronVariableOf(jobName)).toBe(variable);
+  });
+
+  it("gives each job the trimmed value of its variable, and the variable's name", () => {
+    const env = loadEnv({
+      DAILY_REPORT_CRON: ' 0 30 6 ? * MON-FRI ',
+      CLEANUP_CRON: '*/5 * * * *',
+      INVOICE_SYNC_CRON: '0 0/15 8-18 ? * MON-FRI',
+    });
+
+    expect(env.cronOverrideOf('daily-report')).toEqual({ variable: 'DAILY_REPORT_CRON', value: '0 30 6 ? * MON-FRI' });
+    expect(env.cronOverrideOf('cleanup')).toEqual({ variable: 'CLEANUP_CRON', value: '*/5 * * * *' });
+    expect(env.cronOverrideOf('invoice-sync')).toEqual({
+      variable: 'INVOICE_SYNC_CRON',
+      value: '0 0/15 8-18 ? * MON-FRI',
+    });
+  });
+
+  it('gives no override when the variable is unset, empty or blank, for the jobs to keep their own schedule', () => {
+    const env = loadEnv({ DAILY_REPORT_CRON: '', CLEANUP_CRON: '  ', INVOICE_SYNC_SCHEDULE: '0 0 * * * ?' });
+
+    expect(env.cronOverrideOf('daily-report')).toBeUndefined();
+    expect(env.cronOverrideOf('cleanup')).toBeUndefined();
+    expect(env.cronOverrideOf('invoice-sync')).toBeUndefined();
+  });
+
+  it('leaves checking the expression to start-up, where the job registry names the variable', () => {
+    const env = loadEnv({ DAILY_REPORT_CRON: 'garbage', CLEANUP_CRON: '0 0 0 ? * 8' });
+
+    expect(env.cronOverrideOf('daily-report')).toEqual({ variable: 'DAILY_REPORT_CRON', value: 'garbage' });
+    expect(env.cronOverrideOf('cleanup')).toEqual({ variable: 'CLEANUP_CRON', value: '0 0 0 ? * 8' });
+  });
+
+  it('keeps the overrides out of the variables an Env spreads into', () => {
+    expect({ ...loadEnv({ CLEANUP_CRON: '*/10 * * * *' }) }).not.toHaveProperty('CLEANUP_CRON');
   });
 });
 

@@ -1,172 +1,246 @@
-import { plainToInstance, Transform } from 'class-transformer';
-import {
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  IsTimeZone,
-  Matches,
-  Max,
-  Min,
-  MinLength,
-  validateSync,
-  ValidationError,
-} from 'class-validator';
+import { IsString, IsTimeZone, Matches, MinLength, validateSync, ValidationError } from 'class-validator';
 import { hostname } from 'node:os';
-import { IsCronExpression } from '../schedules/is-cron-expression.validator.js';
+import { declaredVariables, Variable } from './variable.decorator.js';
 
 /** Node cuts longer timers to 1 ms. */
 export const MAX_TIMER_MS = 2_147_483_647;
 /** Ten years: far beyond any sensible retention, and safely inside the range of a Date. */
 const MAX_RETENTION_DAYS = 3650;
+const MAX_RETENTION_MS = MAX_RETENTION_DAYS * 86_400_000;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 
-const toBoolean = ({ value }: { value: unknown }) =>
-  value === true || value === 'true' || value === '1'
-    ? true
-    : value === false || value === 'false' || value === '0'
-      ? false
-      : value;
-
-/** Every setting jobpulse reads from the environment, with its default; `.env.example` documents each. */
+/**
+ * Every setting jobpulse reads from the environment: its kind, validation, default and meaning.
+ * `.env.example` and docs/configuration.md are generated from it (`npm run config:docs`).
+ */
 export class Env {
-  @IsInt()
-  @Min(0)
-  @Max(65535)
+  @Variable.integer({
+    min: 0,
+    max: 65535,
+    group: 'Server',
+    meaning: 'HTTP and socket.io port (`0` picks a free port).',
+  })
   PORT = 3000;
 
+  @Variable.string({
+    group: 'Server',
+    meaning: 'Address to listen on, e.g. `127.0.0.1` to accept local connections only.',
+    accepts: 'a host name or IP address',
+  })
   @IsString()
   @MinLength(1)
   HOST = '0.0.0.0';
 
-  /** Comma-separated origins allowed for REST and socket.io, or `*` for any. */
+  @Variable.string({
+    group: 'Server',
+    meaning: 'Browser origins allowed to call the REST API and connect to socket.io.',
+    accepts: 'comma-separated origins (`https://app.example.com,http://localhost:5173`), or `*` for any',
+  })
   @IsString()
   @MinLength(1)
   CORS_ORIGINS = '*';
 
-  @IsIn(LOG_LEVELS)
+  @Variable.oneOf(LOG_LEVELS, {
+    group: 'Server',
+    meaning:
+      'Most verbose log level written, as JSON lines (`error` and `fatal` on stderr, the rest on stdout). ' +
+      '`debug` adds each published event, client connections and ignored ticks of paused jobs.',
+  })
   LOG_LEVEL: LogLevelName = 'log';
 
-  /** `sqlite:<file>` (one process), or `postgres://…` for several replicas sharing one database. */
+  @Variable.string({
+    group: 'Database and replicas',
+    meaning:
+      "Where runs, reports, events and each job's pause state are stored. A `sqlite:` path is relative to the " +
+      'working directory and its folder is created; `sqlite::memory:` keeps everything in memory. PostgreSQL lets ' +
+      'several replicas share one database. The password never appears in logs or errors.',
+    accepts:
+      'a `sqlite:` URL with a file path, or `sqlite::memory:`; or a `postgres://` (`postgresql://`) URL such as `postgres://jobpulse:password@db:5432/jobpulse`',
+  })
   @Matches(/^(sqlite:.+|postgres(ql)?:\/\/.+)/, {
     message:
       'DATABASE_URL must be a sqlite: URL such as sqlite:./data/jobpulse.db or a postgres:// URL such as postgres://user:password@host:5432/jobpulse',
   })
   DATABASE_URL = 'sqlite:./data/jobpulse.db';
 
-  /** PostgreSQL connections per replica (socket.io's adapter keeps two more of its own). */
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @Variable.integer({
+    min: 1,
+    max: 1000,
+    group: 'Database and replicas',
+    meaning: "PostgreSQL connections per replica (socket.io's adapter keeps two more of its own). Ignored for SQLite.",
+  })
   DATABASE_POOL_SIZE = 10;
 
-  /** This replica's name, recorded on each run it runs (`node`); unique among the replicas sharing a database. */
+  @Variable.string({
+    group: 'Database and replicas',
+    meaning:
+      "This replica's name, recorded as `node` on each run it runs; unique among the replicas sharing a database.",
+    accepts: '1 to 200 letters, digits or `. _ : @ -`',
+    computedDefault: { shownAs: '`<hostname>-<pid>`', example: 'replica-1' },
+  })
   @IsString()
   @Matches(/^[\w.:@-]{1,200}$/, { message: 'NODE_ID must be 1 to 200 letters, digits or . _ : @ -' })
   NODE_ID = `${hostname()}-${process.pid}`;
 
-  /** Replaces the schedule `daily-report` declares (`0 0 7 * * ?`). */
-  @IsOptional()
-  @IsCronExpression()
-  DAILY_REPORT_CRON?: string;
+  @Variable.duration({
+    min: 0,
+    max: MAX_RETENTION_MS,
+    group: 'Database and replicas',
+    meaning:
+      'Replicas that start within this long of a start-up report make it once between them: a rolling restart ' +
+      'makes one report, not one per replica. `0` gives every start-up its report.',
+  })
+  STARTUP_RUN_WINDOW = 10 * 60 * 1000;
 
-  /** Replaces the schedule `cleanup` declares (`0 0 * * * ?`). */
-  @IsOptional()
-  @IsCronExpression()
-  CLEANUP_CRON?: string;
-
+  @Variable.string({
+    group: 'Scheduling',
+    meaning:
+      "Time zone every job's schedule is read in (unless its `@Cron` names one). A daily 07:00 stays at 07:00 " +
+      'local time across daylight saving changes.',
+    accepts: 'an IANA time zone name such as `UTC` or `Europe/Berlin`',
+  })
   @IsTimeZone({ message: 'JOBS_TIME_ZONE must be an IANA time zone such as UTC or Europe/Berlin' })
   JOBS_TIME_ZONE = 'UTC';
 
-  @IsInt()
-  @Min(1)
-  @Max(MAX_RETENTION_DAYS)
-  RUN_RETENTION_DAYS = 30;
-
-  @IsInt()
-  @Min(1)
-  @Max(MAX_RETENTION_DAYS)
-  REPORT_RETENTION_DAYS = 90;
-
-  @IsInt()
-  @Min(1)
-  @Max(MAX_RETENTION_DAYS * 24)
-  EVENT_RETENTION_HOURS = 24;
-
-  @IsInt()
-  @Min(0)
-  @Max(MAX_TIMER_MS)
-  SHUTDOWN_TIMEOUT_MS = 30000;
-
-  @Transform(toBoolean)
-  @IsBoolean({ message: 'REPORT_ON_STARTUP must be true or false' })
-  REPORT_ON_STARTUP = true;
-
-  /** A running run's lease: renewed while it runs; once expired, the run is marked abandoned. */
-  @IsInt()
-  @Min(1000)
-  @Max(MAX_TIMER_MS)
-  RUN_LEASE_MS = 15_000;
-
-  /** A fire time missed while the service was down runs at start-up only if it is more recent than this. */
-  @IsInt({ message: 'MISFIRE_THRESHOLD must be a duration such as 86400000, 90m, 24h or 2d' })
-  @Min(0)
-  @Max(MAX_RETENTION_DAYS * 86_400_000)
+  @Variable.duration({
+    min: 0,
+    max: MAX_RETENTION_MS,
+    group: 'Scheduling',
+    meaning:
+      'At start-up, the most recent fire time a job missed while the service was down runs once (trigger ' +
+      '`catch-up`) if it is more recent than this. `0` turns catching up off.',
+  })
   MISFIRE_THRESHOLD = 24 * 60 * 60 * 1000;
 
-  /**
-   * Replicas that start within this long of a start-up report run it once
-   * between them: a rolling restart makes one start-up report, not one per replica.
-   */
-  @IsInt({ message: 'STARTUP_RUN_WINDOW must be a duration such as 600000, 90s, 10m or 1h' })
-  @Min(0)
-  @Max(MAX_RETENTION_DAYS * 86_400_000)
-  STARTUP_RUN_WINDOW = 10 * 60 * 1000;
-}
+  @Variable.boolean({
+    group: 'Runs',
+    meaning: 'Whether a daily report is generated once at start-up (trigger `startup`).',
+  })
+  REPORT_ON_STARTUP = true;
 
-export class EnvValidationError extends Error {}
+  @Variable.integer({
+    min: 0,
+    max: MAX_TIMER_MS,
+    group: 'Runs',
+    meaning:
+      'On SIGTERM or SIGINT, how many milliseconds running jobs may take to finish before they are aborted and ' +
+      'recorded `interrupted`.',
+  })
+  SHUTDOWN_TIMEOUT_MS = 30000;
 
-const NUMERIC_KEYS = new Set([
-  'PORT',
-  'RUN_RETENTION_DAYS',
-  'REPORT_RETENTION_DAYS',
-  'EVENT_RETENTION_HOURS',
-  'SHUTDOWN_TIMEOUT_MS',
-  'RUN_LEASE_MS',
-  'DATABASE_POOL_SIZE',
-]);
+  @Variable.integer({
+    min: 1000,
+    max: MAX_TIMER_MS,
+    group: 'Runs',
+    meaning:
+      'Lease of a running run, in milliseconds, renewed every third of it while the run goes on. A run whose lease ' +
+      'expired (its process was killed or crashed) is recorded `abandoned`; every replica checks at start-up and ' +
+      'every fifth of `RUN_LEASE_MS`.',
+  })
+  RUN_LEASE_MS = 15_000;
 
-/** Durations: milliseconds, or a number with a unit (`500ms`, `30s`, `15m`, `24h`, `2d`). */
-const DURATION_KEYS = new Set(['MISFIRE_THRESHOLD', 'STARTUP_RUN_WINDOW']);
-const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+  @Variable.integer({
+    min: 1,
+    max: MAX_RETENTION_DAYS,
+    group: 'Retention',
+    meaning:
+      'The `cleanup` job removes runs that started longer ago than this many days (running runs never). Days are ' +
+      '24-hour spans of elapsed time, not calendar days.',
+  })
+  RUN_RETENTION_DAYS = 30;
 
-function toDuration(value: string): number | string {
-  const match = /^(\d+)\s*(ms|s|m|h|d)?$/.exec(value);
-  return match ? Number(match[1]) * DURATION_UNITS_MS[match[2] ?? 'ms'] : value;
+  @Variable.integer({
+    min: 1,
+    max: MAX_RETENTION_DAYS,
+    group: 'Retention',
+    meaning: 'The `cleanup` job removes reports created longer ago than this many days.',
+  })
+  REPORT_RETENTION_DAYS = 90;
+
+  @Variable.integer({
+    min: 1,
+    max: MAX_RETENTION_DAYS * 24,
+    group: 'Retention',
+    meaning:
+      'The `cleanup` job removes stored events older than this many hours: how far back `GET /api/events` can catch up.',
+  })
+  EVENT_RETENTION_HOURS = 24;
+
+  /** `<JOB_NAME>_CRON` variables by name; private so that they stay out of spreads and validation. */
+  readonly #cronOverrides: ReadonlyMap<string, string>;
+
+  constructor(cronOverrides: ReadonlyMap<string, string> = new Map()) {
+    this.#cronOverrides = cronOverrides;
+  }
+
+  /** The schedule the environment gives this job, if any: the variable's name (for error messages) and its value. */
+  cronOverrideOf(jobName: string): { variable: string; value: string } | undefined {
+    const variable = cronVariableOf(jobName);
+    const value = this.#cronOverrides.get(variable);
+    return value === undefined ? undefined : { variable, value };
+  }
 }
 
 /**
- * Reads the known variables from `source` (unset or empty means the default)
- * and validates them; throws one error naming every bad variable and what it accepts.
+ * `invoice-sync` -> `INVOICE_SYNC_CRON`: the job's name in upper snake case
+ * (each `-` or `.` becomes `_`, and `invoiceSync` is split like `invoice-sync`).
+ */
+export function cronVariableOf(jobName: string): string {
+  return `${jobName
+    .replace(/([a-z0-9])(?=[A-Z])/g, '$1_')
+    .replace(/[.-]/g, '_')
+    .toUpperCase()}_CRON`;
+}
+
+/** How `.env.example` and the docs describe the `<JOB_NAME>_CRON` family; the job registry checks the values at start-up. */
+export const CRON_OVERRIDES = {
+  meaning:
+    'Replaces the schedule of the job of that name (its name in upper snake case: `invoice-sync` reads ' +
+    '`INVOICE_SYNC_CRON`), or gives an on-demand job one. A bad expression stops start-up naming the variable; ' +
+    '`GET /api/schedules/preview?cron=...` shows what one does.',
+  accepts:
+    'a Quartz cron expression (`sec min hour day month weekday [year]`, `?` in one day field; `L`, `W`, `#` and years work) or a 5- or 6-field `@nestjs/schedule` one',
+  /** The built-in jobs' variables, as examples; `declared` repeats what their `@Cron` says (src/jobs/builtin/). */
+  builtIn: [
+    { job: 'daily-report', declared: '0 0 7 * * ?', meaning: 'The built-in `daily-report` job: 07:00 every day.' },
+    {
+      job: 'cleanup',
+      declared: '0 0 * * * ?',
+      meaning: 'The built-in `cleanup` job (it removes old runs, reports and events): every hour on the hour.',
+    },
+  ],
+} as const;
+
+export class EnvValidationError extends Error {}
+
+/**
+ * Reads the declared variables from `source` (unset or empty means the default) and validates them;
+ * throws one error naming every bad variable and what it accepts. Every `*_CRON` variable is kept
+ * unchecked for `cronOverrideOf`: only the job registry knows which jobs exist.
  */
 export function loadEnv(source: Record<string, string | undefined>): Env {
-  const defaults = new Env();
-  const raw: Record<string, unknown> = {};
-  for (const key of Object.keys(defaults)) {
-    const value = source[key]?.trim();
-    if (value === undefined || value === '') continue;
-    if (DURATION_KEYS.has(key)) raw[key] = toDuration(value);
-    else raw[key] = NUMERIC_KEYS.has(key) && /^-?\d+$/.test(value) ? Number(value) : value;
+  const given: Record<string, unknown> = {};
+  for (const variable of declaredVariables(Env)) {
+    const text = source[variable.name]?.trim();
+    if (text) given[variable.name] = variable.parse(text);
   }
-  const env = plainToInstance(Env, raw, { exposeDefaultValues: true });
+  const env = Object.assign(new Env(cronOverridesIn(source)), given);
   const errors = validateSync(env, { forbidUnknownValues: true });
   if (errors.length > 0) {
     throw new EnvValidationError(`Invalid environment:\n${errors.map(describe).join('\n')}`);
   }
   return env;
+}
+
+function cronOverridesIn(source: Record<string, string | undefined>): ReadonlyMap<string, string> {
+  const overrides = new Map<string, string>();
+  for (const [name, value] of Object.entries(source)) {
+    const text = value?.trim();
+    if (name.endsWith('_CRON') && text) overrides.set(name, text);
+  }
+  return overrides;
 }
 
 function describe(error: ValidationError): string {
