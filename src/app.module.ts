@@ -1,4 +1,4 @@
-import { DynamicModule, Module, Type } from '@nestjs/common';
+import { DynamicModule, Module, type ModuleMetadata, type Type } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import type { Clock } from './common/clock.js';
 import { ConfigModule } from './config/config.module.js';
@@ -7,10 +7,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { GatewayModule } from './gateway/gateway.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
-import { NotifierModule } from './notifier/notifier.module.js';
-import type { Job } from './jobs/job.js';
 import type { IReportGenerator } from './reports/report-generator.js';
-import { ReportsModule } from './reports/reports.module.js';
 import { SchedulesModule } from './schedules/schedules.module.js';
 
 export interface AppOptions {
@@ -18,8 +15,8 @@ export interface AppOptions {
   clock?: Clock;
   /** Replaces the default daily operations report generator. */
   reportGenerator?: Type<IReportGenerator>;
-  /** Jobs of your own, scheduled and run like the built-in ones. */
-  jobs?: Type<Job>[];
+  /** Modules of your own: every `@Job` method on their providers is found and run like the built-in jobs. */
+  imports?: ModuleMetadata['imports'];
 }
 
 @Module({})
@@ -30,13 +27,12 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(options.env, options.clock),
         DatabaseModule,
-        NotifierModule,
         ScheduleModule.forRoot(),
-        ReportsModule.forRoot({ generator: options.reportGenerator }),
         SchedulesModule,
-        JobsModule.forRoot({ jobs: options.jobs }),
+        JobsModule.forRoot({ reportGenerator: options.reportGenerator }),
         GatewayModule,
         HealthModule,
+        ...(options.imports ?? []),
       ],
     };
   }

@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
-import type { Page } from '../database/runs.repository.js';
+import type { Page } from './page.js';
 
 export const MAX_PAGE_SIZE = 500;
 

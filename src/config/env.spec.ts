@@ -241,11 +241,28 @@ describe('cron overrides', () => {
     expect(env.cronOverrideOf('invoice-sync')).toBeUndefined();
   });
 
-  it('leaves checking the expression to start-up, where the job registry names the variable', () => {
-    const env = loadEnv({ DAILY_REPORT_CRON: 'garbage', CLEANUP_CRON: '0 0 0 ? * 8' });
+  it.each([
+    ['DAILY_REPORT_CRON', 'garbage', '"garbage" has 1 fields'],
+    ['CLEANUP_CRON', '0 0 * ? * 9', 'Quartz day-of-week field "9": day-of-week value 9 is out of range 1–7'],
+    ['INVOICE_SYNC_CRON', '0 0 12 * * ? 2030-2027', 'Quartz year field "2030-2027"'],
+  ])('refuses %s=%j before anything starts, naming the variable and the field at fault', (variable, value, problem) => {
+    expect(validationErrorOf({ [variable]: value }).message).toContain(
+      `${variable}=${JSON.stringify(value)}: ${variable} is not a valid cron expression: ${problem}`,
+    );
+  });
 
-    expect(env.cronOverrideOf('daily-report')).toEqual({ variable: 'DAILY_REPORT_CRON', value: 'garbage' });
-    expect(env.cronOverrideOf('cleanup')).toEqual({ variable: 'CLEANUP_CRON', value: '0 0 0 ? * 8' });
+  it('accepts Quartz and @nestjs/schedule expressions alike', () => {
+    const env = loadEnv({ DAILY_REPORT_CRON: '0 15 10 ? * 6L 2030', CLEANUP_CRON: '*/10 * * * *' });
+
+    expect(env.cronOverrideOf('daily-report')?.value).toBe('0 15 10 ? * 6L 2030');
+    expect(env.cronOverrideOf('cleanup')?.value).toBe('*/10 * * * *');
+  });
+
+  it('names a bad cron variable beside the other bad variables', () => {
+    const { message } = validationErrorOf({ PORT: 'eighty', INVOICE_SYNC_CRON: 'garbage' });
+
+    expect(message).toContain('PORT="eighty"');
+    expect(message).toContain('INVOICE_SYNC_CRON="garbage"');
   });
 
   it('keeps the overrides out of the variables an Env spreads into', () => {

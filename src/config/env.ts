@@ -1,5 +1,6 @@
 import { IsString, IsTimeZone, Matches, MinLength, validateSync, ValidationError } from 'class-validator';
 import { hostname } from 'node:os';
+import { cronExpressionProblem } from '../schedules/is-cron-expression.validator.js';
 import { declaredVariables, Variable } from './variable.decorator.js';
 
 /** Node cuts longer timers to 1 ms. */
@@ -175,6 +176,11 @@ export class Env {
     this.#cronOverrides = cronOverrides;
   }
 
+  /** Every `*_CRON` variable given, whether or not it names a job. */
+  cronOverrideVariables(): string[] {
+    return [...this.#cronOverrides.keys()];
+  }
+
   /** The schedule the environment gives this job, if any: the variable's name (for error messages) and its value. */
   cronOverrideOf(jobName: string): { variable: string; value: string } | undefined {
     const variable = cronVariableOf(jobName);
@@ -194,7 +200,7 @@ export function cronVariableOf(jobName: string): string {
     .toUpperCase()}_CRON`;
 }
 
-/** How `.env.example` and the docs describe the `<JOB_NAME>_CRON` family; the job registry checks the values at start-up. */
+/** How `.env.example` and the docs describe the `<JOB_NAME>_CRON` family. */
 export const CRON_OVERRIDES = {
   meaning:
     'Replaces the schedule of the job of that name (its name in upper snake case: `invoice-sync` reads ' +
@@ -218,7 +224,7 @@ export class EnvValidationError extends Error {}
 /**
  * Reads the declared variables from `source` (unset or empty means the default) and validates them;
  * throws one error naming every bad variable and what it accepts. Every `*_CRON` variable is kept
- * unchecked for `cronOverrideOf`: only the job registry knows which jobs exist.
+ * for `cronOverrideOf`, and must be a cron expression.
  */
 export function loadEnv(source: Record<string, string | undefined>): Env {
   const given: Record<string, unknown> = {};
@@ -226,11 +232,10 @@ export function loadEnv(source: Record<string, string | undefined>): Env {
     const text = source[variable.name]?.trim();
     if (text) given[variable.name] = variable.parse(text);
   }
-  const env = Object.assign(new Env(cronOverridesIn(source)), given);
-  const errors = validateSync(env, { forbidUnknownValues: true });
-  if (errors.length > 0) {
-    throw new EnvValidationError(`Invalid environment:\n${errors.map(describe).join('\n')}`);
-  }
+  const cronOverrides = cronOverridesIn(source);
+  const env = Object.assign(new Env(cronOverrides), given);
+  const problems = [...validateSync(env, { forbidUnknownValues: true }).map(describe), ...cronProblems(cronOverrides)];
+  if (problems.length > 0) throw new EnvValidationError(`Invalid environment:\n${problems.join('\n')}`);
   return env;
 }
 
@@ -241,6 +246,19 @@ function cronOverridesIn(source: Record<string, string | undefined>): ReadonlyMa
     if (name.endsWith('_CRON') && text) overrides.set(name, text);
   }
   return overrides;
+}
+
+/**
+ * Checked here, before anything starts, for whichever job they name: an expression is valid or not in
+ * any time zone, and the registry warns about a variable that names no job.
+ */
+function cronProblems(overrides: ReadonlyMap<string, string>): string[] {
+  return [...overrides].flatMap(([variable, value]) => {
+    const problem = cronExpressionProblem(value);
+    return problem
+      ? [`  ${variable}=${JSON.stringify(value)}: ${variable} is not a valid cron expression: ${problem}`]
+      : [];
+  });
 }
 
 function describe(error: ValidationError): string {

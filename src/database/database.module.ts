@@ -3,12 +3,13 @@ import { Kysely } from 'kysely';
 import { Env } from '../config/env.js';
 import { createDatabase, DATABASE, migrateToLatest } from './database.js';
 import { EventsRepository } from './events.repository.js';
+import { HealthRepository } from './health.repository.js';
 import { JobStateRepository } from './job-state.repository.js';
 import { ReportsRepository } from './reports.repository.js';
 import { RunsRepository } from './runs.repository.js';
 import type { Database } from './schema.js';
 
-const repositories = [RunsRepository, ReportsRepository, EventsRepository, JobStateRepository];
+const repositories = [RunsRepository, ReportsRepository, EventsRepository, JobStateRepository, HealthRepository];
 
 @Global()
 @Module({

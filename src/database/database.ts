@@ -14,6 +14,7 @@ import pg from 'pg';
 import * as initial from './migrations/0001-initial.js';
 import * as runAttempts from './migrations/0002-run-attempts-leases-job-state.js';
 import * as cluster from './migrations/0003-cluster.js';
+import * as dropJobsFirstSeenAt from './migrations/0004-drop-jobs-first-seen-at.js';
 import type { Database } from './schema.js';
 
 /** The Kysely instance every repository queries through. */
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-run-attempts-leases-job-state': runAttempts,
   '0003-cluster': cluster,
+  '0004-drop-jobs-first-seen-at': dropJobsFirstSeenAt,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

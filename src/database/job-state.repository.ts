@@ -19,7 +19,7 @@ export class JobStateRepository {
     if (names.length > 0) {
       await this.db
         .insertInto('jobs')
-        .values(names.map((name) => ({ name, paused: 0, first_seen_at: now, updated_at: now })))
+        .values(names.map((name) => ({ name, paused: 0, updated_at: now })))
         .onConflict((conflict) => conflict.column('name').doNothing())
         .execute();
     }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely } from 'kysely';
 import { DATABASE } from './database.js';
-import type { Page } from './runs.repository.js';
+import type { Page } from '../common/page.js';
 import type { Database, ReportRow } from './schema.js';
 
 export interface Report {

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, sql, type Transaction } from 'kysely';
+import type { Page } from '../common/page.js';
 import { DATABASE, isPostgres } from './database.js';
 import type { Database, RunRow, RunStatus, RunTrigger } from './schema.js';
 
@@ -40,12 +41,6 @@ export interface InsertOptions {
 export type InsertConflict = 'claimed' | 'busy';
 
 export type RunOutcome = Pick<Run, 'status' | 'finishedAt' | 'durationMs' | 'error'>;
-
-export interface Page {
-  limit: number;
-  /** ISO-8601 instant: only items strictly older than it. */
-  before?: string;
-}
 
 @Injectable()
 export class RunsRepository {

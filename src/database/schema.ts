@@ -46,7 +46,7 @@ export interface JobsTable {
   name: string;
   /** 0 or 1: portable across SQLite and PostgreSQL. */
   paused: number;
-  first_seen_at: Timestamp;
+  /** When the job was first seen, or last paused or resumed. */
   updated_at: Timestamp;
 }
 

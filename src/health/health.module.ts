@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
+import { DatabaseModule } from '../database/database.module.js';
 import { HealthController } from './health.controller.js';
+import { HealthService } from './health.service.js';
 
-@Module({ controllers: [HealthController] })
+@Module({ imports: [DatabaseModule], controllers: [HealthController], providers: [HealthService] })
 export class HealthModule {}

@@ -2,10 +2,14 @@ import { Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nest
 import { ListQueryDto } from '../common/list-query.dto.js';
 import type { Run } from '../database/runs.repository.js';
 import { JobsService, type JobView } from './jobs.service.js';
+import { RunsService } from './runs.service.js';
 
 @Controller('api/jobs')
 export class JobsController {
-  constructor(private readonly jobs: JobsService) {}
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly runs: RunsService,
+  ) {}
 
   @Get()
   list(): Promise<JobView[]> {
@@ -21,7 +25,7 @@ export class JobsController {
   @Post(':name/trigger')
   @HttpCode(HttpStatus.ACCEPTED)
   async trigger(@Param('name') name: string): Promise<{ runId: string; job: string; status: string }> {
-    const run = await this.jobs.trigger(name);
+    const run = await this.runs.trigger(name);
     return { runId: run.id, job: run.job, status: run.status };
   }
 
@@ -39,7 +43,7 @@ export class JobsController {
   }
 
   @Get(':name/runs')
-  runs(@Param('name') name: string, @Query() query: ListQueryDto): Promise<Run[]> {
-    return this.jobs.runsOf(name, query.toPage());
+  listRuns(@Param('name') name: string, @Query() query: ListQueryDto): Promise<Run[]> {
+    return this.runs.listOf(name, query.toPage());
   }
 }

@@ -1,33 +1,52 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
-import { CleanupJob } from './cleanup.job.js';
-import { DailyReportJob } from './daily-report.job.js';
-import { JOBS, type Job } from './job.js';
-import { JobRunner } from './job-runner.service.js';
-import { JobScheduler } from './job-scheduler.service.js';
+import { DiscoveryModule } from '@nestjs/core';
+import { NotifierModule } from '../notifier/notifier.module.js';
+import type { IReportGenerator } from '../reports/report-generator.js';
+import { ReportsModule } from '../reports/reports.module.js';
+import { CleanupJob } from './builtin/cleanup.job.js';
+import { DailyReportJob } from './builtin/daily-report.job.js';
+import { ReportGeneratorService } from './builtin/report-generator.service.js';
 import { JobsController } from './jobs.controller.js';
 import { JobsService } from './jobs.service.js';
-import { ReportGeneratorService } from './report-generator.service.js';
+import { JobExplorer } from './registry/job-explorer.js';
+import { JobRegistry } from './registry/job-registry.js';
+import { RunnerModule } from './runner/runner.module.js';
 import { RunsController } from './runs.controller.js';
+import { RunsService } from './runs.service.js';
+import { CatchUp } from './scheduling/catch-up.js';
+import { JobScheduler } from './scheduling/job-scheduler.js';
 
 export interface JobsModuleOptions {
-  /** Jobs of your own, beside `daily-report` and `cleanup`: classes implementing `Job` with a `@Scheduled` method. */
-  jobs?: Type<Job>[];
+  /** Replaces the default operations report that the `daily-report` job writes. */
+  reportGenerator?: Type<IReportGenerator>;
 }
 
-/** Needs ReportsModule (for the daily report) and ScheduleModule.forRoot() imported by the application. */
+/**
+ * The built-in jobs, the discovery of every `@Job` method in the application,
+ * their timers, and the REST routes of jobs and runs. Needs `ScheduleModule.forRoot()`
+ * imported by the application, for its `SchedulerRegistry`.
+ */
 @Module({})
 export class JobsModule {
   static forRoot(options: JobsModuleOptions = {}): DynamicModule {
-    const jobs = [DailyReportJob, CleanupJob, ...(options.jobs ?? [])];
     return {
       module: JobsModule,
+      imports: [
+        DiscoveryModule,
+        NotifierModule,
+        ReportsModule.forRoot({ generator: options.reportGenerator }),
+        RunnerModule,
+      ],
       controllers: [JobsController, RunsController],
       providers: [
-        JobRunner,
+        JobRegistry,
+        JobExplorer,
         JobScheduler,
-        ...jobs,
-        { provide: JOBS, inject: jobs, useFactory: (...instances: Job[]) => instances },
+        CatchUp,
         JobsService,
+        RunsService,
+        DailyReportJob,
+        CleanupJob,
         ReportGeneratorService,
       ],
     };

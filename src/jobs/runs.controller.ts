@@ -1,25 +1,20 @@
-import { Controller, Get, HttpCode, HttpStatus, NotFoundException, Param, Post } from '@nestjs/common';
-import { RunsRepository, type Run } from '../database/runs.repository.js';
-import { JobsService } from './jobs.service.js';
+import { Controller, Get, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import type { Run } from '../database/runs.repository.js';
+import { RunsService } from './runs.service.js';
 
 @Controller('api/runs')
 export class RunsController {
-  constructor(
-    private readonly runs: RunsRepository,
-    private readonly jobs: JobsService,
-  ) {}
+  constructor(private readonly runs: RunsService) {}
 
   @Get(':id')
-  async get(@Param('id') id: string): Promise<Run> {
-    const run = await this.runs.findById(id);
-    if (!run) throw new NotFoundException(`run "${id}" does not exist`);
-    return run;
+  get(@Param('id') id: string): Promise<Run> {
+    return this.runs.get(id);
   }
 
   /** 202 with the new run, which goes on in the background; 409 unless the run failed, timed out, was interrupted or abandoned. */
   @Post(':id/retry')
   @HttpCode(HttpStatus.ACCEPTED)
   retry(@Param('id') id: string): Promise<Run> {
-    return this.jobs.retry(id);
+    return this.runs.retry(id);
   }
 }

@@ -1,4 +1,4 @@
-/** Injection token of the report generator; provide it to use your own (see README, "Swapping the report generator"). */
+/** Injection token of the report generator; provide it to use your own (see docs/reports.md). */
 export const REPORT_GENERATOR = Symbol('REPORT_GENERATOR');
 
 export interface ReportRequest {

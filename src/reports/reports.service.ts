@@ -2,7 +2,7 @@ import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { CLOCK, type Clock } from '../common/clock.js';
 import { ReportsRepository, type Report } from '../database/reports.repository.js';
-import type { Page } from '../database/runs.repository.js';
+import type { Page } from '../common/page.js';
 import { NotifierService } from '../notifier/notifier.service.js';
 import { REPORT_GENERATOR, type IReportGenerator } from './report-generator.js';
 

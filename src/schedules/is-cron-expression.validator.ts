@@ -1,7 +1,9 @@
 import { registerDecorator, type ValidationArguments } from 'class-validator';
-import { CronSchedule, CronScheduleError } from './cron-schedule.js';
+import { CronScheduleError } from './cron-schedule-error.js';
+import { CronSchedule } from './cron-schedule.js';
 
-function problemWith(value: unknown): string | undefined {
+/** What is wrong with `value` as a cron expression, naming the field and token at fault; undefined when nothing is. */
+export function cronExpressionProblem(value: unknown): string | undefined {
   if (typeof value !== 'string') return 'must be a string';
   try {
     CronSchedule.parse(value);
@@ -20,9 +22,9 @@ export function IsCronExpression(): PropertyDecorator {
       target: target.constructor,
       propertyName: propertyName as string,
       validator: {
-        validate: (value: unknown) => problemWith(value) === undefined,
+        validate: (value: unknown) => cronExpressionProblem(value) === undefined,
         defaultMessage: (args?: ValidationArguments) =>
-          `${args?.property} is not a valid cron expression: ${problemWith(args?.value)}`,
+          `${args?.property} is not a valid cron expression: ${cronExpressionProblem(args?.value)}`,
       },
     });
 }

@@ -1,9 +1,8 @@
-import type { INestApplication, Type } from '@nestjs/common';
+import { Module, type INestApplication, type Type } from '@nestjs/common';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../src/app.js';
 import { loadEnv } from '../../src/config/env.js';
-import type { Job } from '../../src/jobs/job.js';
 import type { IReportGenerator } from '../../src/reports/report-generator.js';
 import { temporaryDatabase } from './database.js';
 
@@ -20,8 +19,10 @@ export interface StartOptions {
   /** Environment on top of the test defaults (port 0, a fresh temporary database, no start-up report, errors only in logs). */
   env?: Record<string, string>;
   reportGenerator?: Type<IReportGenerator>;
-  /** Jobs of the test's own, beside the built-in ones. */
-  jobs?: Type<Job>[];
+  /** Providers with `@Job` methods of the test's own, beside the built-in jobs: provided in a module of their own. */
+  jobs?: Type[];
+  /** Modules of the test's own, imported by the application as a user's modules are. */
+  imports?: Type[];
   /**
    * Reuse a database, e.g. to restart on the same data: a {@link temporaryDatabase}'s `url` (the
    * caller removes it) or an earlier app's `databaseUrl`. Without it, the app gets a fresh
@@ -43,7 +44,11 @@ export async function startApp(options: StartOptions = {}): Promise<TestApp> {
       DATABASE_URL: databaseUrl,
       ...options.env,
     });
-    const app = await createApp({ env, reportGenerator: options.reportGenerator, jobs: options.jobs });
+    const app = await createApp({
+      env,
+      reportGenerator: options.reportGenerator,
+      imports: [moduleOf(options.jobs ?? []), ...(options.imports ?? [])],
+    });
     await app.listen(0, '127.0.0.1');
     const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
     return {
@@ -62,4 +67,11 @@ export async function startApp(options: StartOptions = {}): Promise<TestApp> {
     await temporary?.remove();
     throw error;
   }
+}
+
+/** A module providing `providers`, as a user's feature module would. */
+export function moduleOf(providers: Type[]): Type {
+  @Module({ providers })
+  class TestJobsModule {}
+  return TestJobsModule;
 }

@@ -1,7 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import type { ResyncMessage } from '../../src/gateway/event-delivery.js';
 import type { ErrorAck } from '../../src/gateway/ws-ack-exception.filter.js';
-import type { JobpulseEvent } from '../../src/notifier/events.js';
+import type { JobpulseEvent, RunEventType } from '../../src/notifier/events.js';
 
 const WAIT_MS = 5000;
 
@@ -44,6 +44,8 @@ export class TestClient {
   }
 
   /** Resolves with the first recorded event matching `predicate`, waiting for it if needed. */
+  waitFor<E extends JobpulseEvent>(predicate: (event: JobpulseEvent) => event is E, timeoutMs?: number): Promise<E>;
+  waitFor(predicate: (event: JobpulseEvent) => boolean, timeoutMs?: number): Promise<JobpulseEvent>;
   waitFor(predicate: (event: JobpulseEvent) => boolean, timeoutMs = WAIT_MS): Promise<JobpulseEvent> {
     return new Promise((resolve, reject) => {
       const check = () => {
@@ -73,4 +75,13 @@ export class TestClient {
   close(): void {
     this.socket.disconnect();
   }
+}
+
+/** A `waitFor` predicate: an event of `type`, about the job or run named (if given). */
+export function runEvent<K extends RunEventType>(type: K, about: { job?: string; runId?: string } = {}) {
+  return (event: JobpulseEvent): event is Extract<JobpulseEvent, { type: K }> =>
+    event.type === type &&
+    'runId' in event.data &&
+    (about.job === undefined || event.data.job === about.job) &&
+    (about.runId === undefined || event.data.runId === about.runId);
 }

@@ -1,24 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CLOCK, type Clock } from '../common/clock.js';
-import { Env } from '../config/env.js';
-import { EventsRepository } from '../database/events.repository.js';
-import { ReportsRepository } from '../database/reports.repository.js';
-import { RunsRepository } from '../database/runs.repository.js';
-import { NotifierService } from '../notifier/notifier.service.js';
-import { DEFAULT_CLEANUP_CRON, type Job, type JobContext } from './job.js';
-import { JobScheduler } from './job-scheduler.service.js';
-import { Scheduled } from './scheduled.decorator.js';
+import { CLOCK, type Clock } from '../../common/clock.js';
+import { Env } from '../../config/env.js';
+import { EventsRepository } from '../../database/events.repository.js';
+import { ReportsRepository } from '../../database/reports.repository.js';
+import { RunsRepository } from '../../database/runs.repository.js';
+import { NotifierService } from '../../notifier/notifier.service.js';
+import { Cron } from '../decorators/cron.decorator.js';
+import { Job } from '../decorators/job.decorator.js';
+import type { JobContext } from '../job.js';
 import { retentionCutoffs } from './retention.js';
 
 export const CLEANUP_JOB = 'cleanup';
 
 /** Quartz's CleanupJob: removes runs, reports and events past their retention. */
 @Injectable()
-export class CleanupJob implements Job {
-  readonly name = CLEANUP_JOB;
-
+export class CleanupJob {
   constructor(
-    private readonly scheduler: JobScheduler,
     private readonly runs: RunsRepository,
     private readonly reports: ReportsRepository,
     private readonly events: EventsRepository,
@@ -27,11 +24,8 @@ export class CleanupJob implements Job {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  @Scheduled(CLEANUP_JOB, DEFAULT_CLEANUP_CRON)
-  onSchedule(): Promise<void> {
-    return this.scheduler.fire(this);
-  }
-
+  @Job(CLEANUP_JOB)
+  @Cron('0 0 * * * ?')
   async run({ runId }: JobContext): Promise<void> {
     const cutoffs = retentionCutoffs(this.clock.now(), {
       runDays: this.env.RUN_RETENTION_DAYS,

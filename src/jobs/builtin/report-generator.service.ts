@@ -1,8 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { Env } from '../config/env.js';
-import { messageOf } from './job-runner.service.js';
+import { messageOf } from '../../common/errors.js';
+import { Env } from '../../config/env.js';
+import { RunsService } from '../runs.service.js';
 import { DAILY_REPORT_JOB } from './daily-report.job.js';
-import { JobsService } from './jobs.service.js';
 
 /**
  * The hosted ReportGeneratorService of the original app: one daily report at
@@ -14,13 +14,13 @@ export class ReportGeneratorService implements OnApplicationBootstrap {
   private readonly logger = new Logger(ReportGeneratorService.name);
 
   constructor(
-    private readonly jobs: JobsService,
+    private readonly runs: RunsService,
     private readonly env: Env,
   ) {}
 
   onApplicationBootstrap(): void {
     if (!this.env.REPORT_ON_STARTUP) return;
-    this.jobs.runAtStartup(DAILY_REPORT_JOB).then(
+    this.runs.runAtStartup(DAILY_REPORT_JOB).then(
       (run) =>
         run
           ? this.logger.log({ msg: 'start-up report requested', job: DAILY_REPORT_JOB, runId: run.id })

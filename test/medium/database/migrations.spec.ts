@@ -1,7 +1,7 @@
-import { Migrator, type Kysely } from 'kysely';
-import { temporaryDatabase, type TemporaryDatabase } from '../../../test/support/database.js';
-import { createDatabase, migrateToLatest, migrationProvider } from '../database.js';
-import type { Database, NewRunRow } from '../schema.js';
+import { Migrator, sql, type Kysely } from 'kysely';
+import { temporaryDatabase, type TemporaryDatabase } from '../../support/database.js';
+import { createDatabase, migrateToLatest, migrationProvider } from '../../../src/database/database.js';
+import type { Database, NewRunRow } from '../../../src/database/schema.js';
 
 describe('migration 0003-cluster', () => {
   let database: TemporaryDatabase;
@@ -70,5 +70,33 @@ describe('migration 0003-cluster', () => {
         .values(row('second', 'running', '2025-01-01T08:00:01.000Z'))
         .execute(),
     ).rejects.toMatchObject({ message: expect.stringMatching(/unique/i) });
+  });
+});
+
+describe('migration 0004-drop-jobs-first-seen-at', () => {
+  let database: TemporaryDatabase;
+  let db: Kysely<Database>;
+
+  beforeEach(async () => {
+    database = await temporaryDatabase();
+    db = createDatabase(database.url);
+  });
+
+  afterEach(async () => {
+    await db.destroy();
+    await database.remove();
+  });
+
+  it("keeps each job's pause state and the instant it last changed", async () => {
+    const { error } = await new Migrator({ db, provider: migrationProvider }).migrateTo('0003-cluster');
+    if (error) throw error as Error;
+    await sql`insert into jobs (name, paused, first_seen_at, updated_at)
+      values ('cleanup', 1, '2025-01-01T00:00:00.000Z', '2025-02-01T00:00:00.000Z')`.execute(db);
+
+    await migrateToLatest(db);
+
+    expect(await db.selectFrom('jobs').selectAll().execute()).toEqual([
+      { name: 'cleanup', paused: 1, updated_at: '2025-02-01T00:00:00.000Z' },
+    ]);
   });
 });

@@ -1,19 +1,16 @@
 import { Logger } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
 import type { Kysely } from 'kysely';
-import type { Clock } from '../common/clock.js';
-import { loadEnv } from '../config/env.js';
-import type { EventsRepository } from '../database/events.repository.js';
-import type { ReportsRepository } from '../database/reports.repository.js';
-import type { Run, RunsRepository } from '../database/runs.repository.js';
-import type { Database, RunStatus } from '../database/schema.js';
-import { createTestStorage, type TestStorage } from '../../test/support/storage.js';
-import type { JobpulseEvent } from '../notifier/events.js';
-import type { NotifierService } from '../notifier/notifier.service.js';
-import { CleanupJob } from './cleanup.job.js';
-import type { JobContext } from './job.js';
-import { JobRunner } from './job-runner.service.js';
-import { JobScheduler } from './job-scheduler.service.js';
+import type { Clock } from '../../../src/common/clock.js';
+import { loadEnv } from '../../../src/config/env.js';
+import type { EventsRepository } from '../../../src/database/events.repository.js';
+import type { ReportsRepository } from '../../../src/database/reports.repository.js';
+import type { Run, RunsRepository } from '../../../src/database/runs.repository.js';
+import type { Database, RunStatus } from '../../../src/database/schema.js';
+import { createTestStorage, type TestStorage } from '../../support/storage.js';
+import type { JobpulseEvent } from '../../../src/notifier/events.js';
+import type { NotifierService } from '../../../src/notifier/notifier.service.js';
+import { CleanupJob } from '../../../src/jobs/builtin/cleanup.job.js';
+import type { JobContext } from '../../../src/jobs/job.js';
 
 const NOW = '2025-06-15T12:00:00.000Z';
 // Retention below: runs 10 days, reports 20 days, events 6 hours.
@@ -29,7 +26,6 @@ describe('CleanupJob', () => {
   let reports: ReportsRepository;
   let events: EventsRepository;
   let notifier: NotifierService;
-  let runner: JobRunner;
   let job: CleanupJob;
   let published: JobpulseEvent[];
   let storage: TestStorage;
@@ -40,20 +36,10 @@ describe('CleanupJob', () => {
     storage = await createTestStorage(fixedClock);
     ({ db, runs, reports, events, notifier, published } = storage);
     const env = loadEnv({ RUN_RETENTION_DAYS: '10', REPORT_RETENTION_DAYS: '20', EVENT_RETENTION_HOURS: '6' });
-    runner = new JobRunner(runs, notifier, env, fixedClock);
-    job = new CleanupJob(
-      new JobScheduler(new SchedulerRegistry(), runner, storage.jobStates, fixedClock),
-      runs,
-      reports,
-      events,
-      notifier,
-      env,
-      fixedClock,
-    );
+    job = new CleanupJob(runs, reports, events, notifier, env, fixedClock);
   });
 
   afterEach(async () => {
-    runner.onApplicationShutdown();
     await storage.close();
   });
 
@@ -213,15 +199,7 @@ describe('CleanupJob', () => {
   });
 
   it('uses the default retention of 30 days, 90 days and 24 hours', async () => {
-    const defaults = new CleanupJob(
-      new JobScheduler(new SchedulerRegistry(), runner, storage.jobStates, fixedClock),
-      runs,
-      reports,
-      events,
-      notifier,
-      loadEnv({}),
-      fixedClock,
-    );
+    const defaults = new CleanupJob(runs, reports, events, notifier, loadEnv({}), fixedClock);
 
     await defaults.run(context());
 
