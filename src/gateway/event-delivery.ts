@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import type { EventsRepository } from '../database/events.repository.js';
+import type { EventFeed } from '../notifier/event-feed.js';
 import { TOPICS, type JobpulseEvent, type Topic } from '../notifier/events.js';
 
 /**
@@ -25,11 +25,12 @@ export interface Subscriber {
   has(topic: Topic): boolean;
 }
 
+/** What delivery reads of the notifier's feed. */
+export type StoredEvents = Pick<EventFeed, 'readAfter' | 'readBetween' | 'oldestId' | 'latestId'>;
+
 export interface EventDeliveryOptions {
   /** Sends an event to every local socket in its topic's room. */
   broadcast(event: JobpulseEvent): void;
-  /** Tells the other replicas that an event was published here (absent on a single process). */
-  announce?(id: number): void;
   logger: LoggerService;
   /** The safety net for hints that never arrived (an adapter outage). */
   pollIntervalMs?: number;
@@ -50,8 +51,6 @@ interface SocketState {
 }
 
 const DEFAULT_POLL_INTERVAL_MS = 2000;
-/** At most one announcement per this long: each costs the database a NOTIFY and every replica a message. */
-const ANNOUNCE_INTERVAL_MS = 2;
 const DEFAULT_BATCH_SIZE = 500;
 
 /**
@@ -59,8 +58,8 @@ const DEFAULT_BATCH_SIZE = 500;
  * the last event id sent to the rooms. A hint that a newer event exists (from
  * this process's notifier or from another replica) reads every stored event
  * after the horizon, in id order, sends each to its room and moves the
- * horizon. Events are committed in id order (see EventsRepository.insert), so
- * that read has no gaps, and hints can arrive late, twice or out of order.
+ * horizon. The feed reads events in commit order, so that read has no gaps,
+ * and hints can arrive late, twice or out of order.
  * An event this process published that is next after the horizon is sent as
  * the notifier gave it, without reading it back: nothing can be missing before it.
  *
@@ -80,14 +79,11 @@ export class EventDelivery {
   private readRequested = false;
   private failing = false;
   private poll: NodeJS.Timeout | undefined;
-  /** The newest id waiting to be announced, and when the last announcement went out. */
-  private toAnnounce: number | undefined;
-  private announcedAt = -Infinity;
   private readonly sockets = new WeakMap<Subscriber, SocketState>();
   private readonly batchSize: number;
 
   constructor(
-    private readonly events: EventsRepository,
+    private readonly feed: StoredEvents,
     private readonly options: EventDeliveryOptions,
   ) {
     this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
@@ -113,9 +109,8 @@ export class EventDelivery {
     return this.horizon;
   }
 
-  /** An event published by this process: delivered here, and announced to the other replicas. */
+  /** An event published by this process. */
   published(event: JobpulseEvent): void {
-    if (this.options.announce) this.announceSoon(event.id);
     if (this.horizon !== undefined && event.id <= this.horizon) return;
     if (this.own.size < this.batchSize) this.own.set(event.id, event);
     this.hint(event.id);
@@ -222,26 +217,22 @@ export class EventDelivery {
       return { replayed: 0, resync: true };
     }
     if (ranges.size === 0) return { replayed: 0 };
-    let after = Math.min(...[...ranges.values()].map(([from]) => from));
+    const after = Math.min(...[...ranges.values()].map(([from]) => from));
     const upTo = Math.max(...[...ranges.values()].map(([, to]) => to));
     let replayed = 0;
-    for (;;) {
-      const batch = await this.events.listBetween(after, upTo, [...ranges.keys()], this.batchSize);
-      for (const event of batch as JobpulseEvent[]) {
-        const [from, to] = ranges.get(event.topic)!;
-        if (event.id <= from || event.id > to) continue;
-        subscriber.send(event);
-        replayed += 1;
-      }
-      if (batch.length < this.batchSize) return { replayed };
-      after = batch.at(-1)!.id;
+    for await (const event of this.feed.readBetween(after, upTo, [...ranges.keys()], this.batchSize)) {
+      const [from, to] = ranges.get(event.topic)!;
+      if (event.id <= from || event.id > to) continue;
+      subscriber.send(event);
+      replayed += 1;
     }
+    return { replayed };
   }
 
   /** Whether some event in (after, horizon] may have been deleted by retention. */
   private async pruned(after: number, horizon: number): Promise<boolean> {
     if (!(after < horizon)) return false;
-    const oldest = await this.events.oldestId();
+    const oldest = await this.feed.oldestId();
     return oldest === null || oldest > after + 1;
   }
 
@@ -269,13 +260,9 @@ export class EventDelivery {
     }
     if (!read && this.hinted <= horizon) return horizon;
     try {
-      for (;;) {
-        const batch = (await this.events.listAfter(horizon, this.batchSize)) as JobpulseEvent[];
-        for (const event of batch) {
-          this.options.broadcast(event);
-          this.horizon = horizon = event.id;
-        }
-        if (batch.length < this.batchSize) break;
+      for await (const event of this.feed.readAfter(horizon, this.batchSize)) {
+        this.options.broadcast(event);
+        this.horizon = horizon = event.id;
       }
       for (const id of this.own.keys()) if (id <= horizon) this.own.delete(id);
     } catch (error) {
@@ -292,7 +279,7 @@ export class EventDelivery {
   private async currentHorizon(): Promise<number> {
     if (this.horizon === undefined) {
       try {
-        this.horizon = await this.events.latestId();
+        this.horizon = await this.feed.latestId();
       } catch (error) {
         this.reportFailure(error);
         throw error;
@@ -310,25 +297,6 @@ export class EventDelivery {
       error: (error as Error)?.message ?? String(error),
       deliveredUpTo: this.horizon,
     });
-  }
-
-  /**
-   * A lone event is announced at once; a stream of them at most every
-   * ANNOUNCE_INTERVAL_MS, with the newest id, which covers the ones before it.
-   */
-  private announceSoon(id: number): void {
-    const waiting = this.toAnnounce !== undefined;
-    this.toAnnounce = Math.max(id, this.toAnnounce ?? id);
-    if (waiting) return;
-    const announce = () => {
-      const newest = this.toAnnounce!;
-      this.toAnnounce = undefined;
-      this.announcedAt = performance.now();
-      this.options.announce!(newest);
-    };
-    const wait = this.announcedAt + ANNOUNCE_INTERVAL_MS - performance.now();
-    if (wait > 0) setTimeout(announce, wait).unref();
-    else setImmediate(announce);
   }
 
   private stateOf(subscriber: Subscriber): SocketState {

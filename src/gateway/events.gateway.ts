@@ -9,14 +9,12 @@ import {
   WebSocketGateway,
   WsException,
 } from '@nestjs/websockets';
-import { PostgresAdapter } from '@socket.io/postgres-adapter';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import type { Server, Socket } from 'socket.io';
-import { EventsRepository } from '../database/events.repository.js';
-import { ClientPresence } from '../notifier/client-presence.service.js';
+import { EventFeed } from '../notifier/event-feed.js';
 import { TOPICS, type Topic } from '../notifier/events.js';
-import { NotifierService } from '../notifier/notifier.service.js';
+import { ClientPresence } from './client-presence.js';
 import { EventDelivery, type ReplayOutcome, type Subscriber } from './event-delivery.js';
 import { ResumeDto } from './resume.dto.js';
 import { SubscriptionDto } from './subscription.dto.js';
@@ -28,9 +26,6 @@ export type SubscriptionAck = {
   /** Every topic the socket is subscribed to after the message. */
   topics: Topic[];
 } & Partial<ReplayOutcome>;
-
-/** Server-side message between replicas: "events up to this id are stored". */
-const PUBLISHED = 'jobpulse:published';
 
 const roomOf = (topic: Topic) => `topic:${topic}`;
 
@@ -48,30 +43,23 @@ export class EventsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
   private readonly subscribers = new WeakMap<Socket, Subscriber>();
 
   constructor(
-    private readonly notifier: NotifierService,
-    private readonly events: EventsRepository,
+    private readonly feed: EventFeed,
     private readonly presence: ClientPresence,
   ) {}
 
   /**
    * Local events are delivered until the notifier completes at shutdown, so
    * events of runs that finish while the service drains still reach their
-   * clients. With the PostgreSQL adapter, each replica tells the others what
-   * it published, and delivers what they published to its own sockets.
+   * clients; what other replicas stored is read from the feed and delivered
+   * to this process's own sockets.
    */
   afterInit(server: Server): void {
-    const clustered = server.of('/').adapter instanceof PostgresAdapter;
-    this.delivery = new EventDelivery(this.events, {
+    this.delivery = new EventDelivery(this.feed, {
       broadcast: (event) => server.local.to(roomOf(event.topic)).emit('event', event),
-      announce: clustered ? (id) => server.serverSideEmit(PUBLISHED, id) : undefined,
       logger: this.logger,
     });
-    if (clustered) {
-      server.on(PUBLISHED, (id: unknown) => {
-        if (Number.isSafeInteger(id)) this.delivery.hint(id as number);
-      });
-    }
-    this.notifier.events$.subscribe((event) => this.delivery.published(event));
+    this.feed.published$.subscribe((event) => this.delivery.published(event));
+    this.feed.storedByReplicas$.subscribe((id) => this.delivery.hint(id));
   }
 
   /** After migrations: the horizon is the newest stored event. */
@@ -96,7 +84,7 @@ export class EventsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
   handleConnection(client: Socket): void {
     this.presence.connected();
     this.logger.debug({ msg: 'client connected', socketId: client.id, connected: this.presence.connectedNow });
-    const { lastEventId } = (client.handshake.auth ?? {}) as { lastEventId?: unknown };
+    const lastEventId: unknown = client.handshake.auth?.lastEventId;
     let resumeFrom: number | undefined;
     if (lastEventId !== undefined && lastEventId !== null) {
       const dto = plainToInstance(ResumeDto, { lastEventId });

@@ -1,15 +1,15 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { EventsRepository } from '../database/events.repository.js';
+import { EventFeed } from './event-feed.js';
 import type { JobpulseEvent } from './events.js';
 import { EventsQueryDto } from './events.dto.js';
 
 /** Lets a client that was disconnected catch up on the events it missed. */
 @Controller('api/events')
 export class EventsController {
-  constructor(private readonly events: EventsRepository) {}
+  constructor(private readonly feed: EventFeed) {}
 
   @Get()
-  async list(@Query() query: EventsQueryDto): Promise<JobpulseEvent[]> {
-    return (await this.events.listAfter(query.after, query.limit)) as JobpulseEvent[];
+  list(@Query() query: EventsQueryDto): Promise<JobpulseEvent[]> {
+    return this.feed.list(query.after, query.limit);
   }
 }

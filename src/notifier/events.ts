@@ -71,10 +71,24 @@ export const EVENT_TOPICS: { [K in EventType]: EventMap[K]['topic'] } = {
   'cleanup.completed': 'system',
 };
 
-/** An event as stored and as sent to clients (socket.io `event`, `GET /api/events`). */
-export type JobpulseEvent = {
-  [K in EventType]: { id: number; topic: EventMap[K]['topic']; type: K; at: string; data: EventMap[K]['data'] };
-}[EventType];
+/** An event as stored and as sent to clients (socket.io `event`, `GET /api/events`); of type K when given. */
+export type JobpulseEvent<K extends EventType = EventType> = {
+  [P in K]: { id: number; topic: EventMap[P]['topic']; type: P; at: string; data: EventMap[P]['data'] };
+}[K];
+
+/** The event of type K, with the topic its type belongs to. */
+export function eventOf<K extends EventType>(
+  id: number,
+  type: K,
+  at: string,
+  data: EventMap[K]['data'],
+): JobpulseEvent<K> {
+  return { id, topic: EVENT_TOPICS[type], type, at, data };
+}
+
+export function isEventType(type: string): type is EventType {
+  return Object.hasOwn(EVENT_TOPICS, type);
+}
 
 /** The event types whose data is a run. */
 export type RunEventType = { [K in EventType]: EventMap[K]['data'] extends RunEventData ? K : never }[EventType];

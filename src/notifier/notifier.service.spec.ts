@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
-import { toArray } from 'rxjs';
+import { EMPTY, toArray } from 'rxjs';
 import { TestClock } from '../../test/support/clock.js';
-import type { EventsRepository } from '../database/events.repository.js';
 import { createTestStorage, type TestStorage } from '../../test/support/storage.js';
+import type { EventFeed } from './event-feed.js';
 import { EVENT_TOPICS, type JobpulseEvent, type RunEventData } from './events.js';
-import type { NotifierService } from './notifier.service.js';
+import { NotifierService } from './notifier.service.js';
 
 function runData(runId: string): RunEventData {
   return {
@@ -25,7 +25,8 @@ function runData(runId: string): RunEventData {
 }
 
 describe('NotifierService', () => {
-  let events: EventsRepository;
+  /** Reads what the notifier stored, as every reader does. */
+  let feed: EventFeed;
   let clock: TestClock;
   let notifier: NotifierService;
   let received: JobpulseEvent[];
@@ -36,7 +37,7 @@ describe('NotifierService', () => {
   beforeEach(async () => {
     clock = new TestClock(new Date('2025-05-01T10:00:00.000Z'));
     storage = await createTestStorage(clock);
-    ({ events, notifier, published: received } = storage);
+    ({ feed, notifier, published: received } = storage);
   });
 
   afterEach(async () => {
@@ -55,7 +56,7 @@ describe('NotifierService', () => {
       at: '2025-05-01T10:00:00.000Z',
       data,
     });
-    const stored = await events.listAfter(0, 10);
+    const stored = await feed.list(0, 10);
     expect(stored).toEqual([
       { id: event.id, topic: 'jobs', type: 'job.started', at: '2025-05-01T10:00:00.000Z', data },
     ]);
@@ -80,7 +81,7 @@ describe('NotifierService', () => {
     const event = await notifier.publish(type as 'job.started', runData('run-x'));
 
     expect(event.topic).toBe(topic);
-    const [stored] = await events.listAfter(0, 10);
+    const [stored] = await feed.list(0, 10);
     expect(stored.topic).toBe(topic);
   });
 
@@ -107,7 +108,7 @@ describe('NotifierService', () => {
     const resumed = await notifier.publish('job.resumed', { job: 'cleanup', paused: false });
 
     expect(received).toEqual([paused, resumed]);
-    expect(await events.listAfter(0, 10)).toEqual([
+    expect(await feed.list(0, 10)).toEqual([
       {
         id: paused.id,
         topic: 'jobs',
@@ -139,7 +140,7 @@ describe('NotifierService', () => {
     const event = await notifier.publish('job.failed', data);
 
     expect(event.data).toEqual(data);
-    expect((await events.listAfter(0, 10))[0].data).toEqual(data);
+    expect((await feed.list(0, 10))[0].data).toEqual(data);
   });
 
   it('gives every event a strictly greater id than the one before', async () => {
@@ -183,7 +184,7 @@ describe('NotifierService', () => {
 
     expect(received).toEqual(published);
     expect(received.map((event) => event.type)).toEqual(['job.started', 'job.progress', 'report.created']);
-    expect(await events.listAfter(0, 10)).toEqual(published);
+    expect(await feed.list(0, 10)).toEqual(published);
   });
 
   it('makes stored events readable after a given id', async () => {
@@ -191,9 +192,20 @@ describe('NotifierService', () => {
     const second = await notifier.publish('job.succeeded', { ...runData('run-1'), status: 'succeeded' });
     const third = await notifier.publish('job.started', runData('run-2'));
 
-    expect((await events.listAfter(first.id, 10)).map((event) => event.id)).toEqual([second.id, third.id]);
-    expect((await events.listAfter(0, 2)).map((event) => event.id)).toEqual([first.id, second.id]);
-    expect(await events.listAfter(third.id, 10)).toEqual([]);
+    expect((await feed.list(first.id, 10)).map((event) => event.id)).toEqual([second.id, third.id]);
+    expect((await feed.list(0, 2)).map((event) => event.id)).toEqual([first.id, second.id]);
+    expect(await feed.list(third.id, 10)).toEqual([]);
+  });
+
+  it('tells the other replicas the id of each event once it is stored', async () => {
+    const announced: number[] = [];
+    notifier = new NotifierService(storage.events, clock, { announce: (id) => announced.push(id), announced$: EMPTY });
+
+    const first = await notifier.publish('job.paused', { job: 'cleanup', paused: true });
+    const second = await notifier.publish('job.resumed', { job: 'cleanup', paused: false });
+
+    expect(announced).toEqual([first.id, second.id]);
+    expect((await feed.list(0, 10)).map((event) => event.id)).toEqual(announced);
   });
 
   it('exposes events$ as an Observable that cannot publish', () => {

@@ -4,7 +4,7 @@ import { EventsRepository } from '../database/events.repository.js';
 import { RunsRepository, type Run } from '../database/runs.repository.js';
 import type { Database, RunStatus } from '../database/schema.js';
 import { createTestDatabase } from '../../test/support/database.js';
-import { ClientPresence } from '../notifier/client-presence.service.js';
+import type { ClientPeak } from './client-peak.js';
 import { OperationsReportGenerator } from './operations-report.generator.js';
 import type { OperationsReport } from './operations-report.js';
 
@@ -15,15 +15,17 @@ describe('OperationsReportGenerator', () => {
   let db: Kysely<Database>;
   let runs: RunsRepository;
   let events: EventsRepository;
-  let presence: ClientPresence;
+  /** The peaks the presence reports, one per call. */
+  let peaks: number[];
   let generator: OperationsReportGenerator;
 
   beforeEach(async () => {
     db = await createTestDatabase();
     runs = new RunsRepository(db);
     events = new EventsRepository(db);
-    presence = new ClientPresence();
-    generator = new OperationsReportGenerator(runs, events, presence);
+    peaks = [];
+    const clients: ClientPeak = { takePeak: () => peaks.shift() ?? 0 };
+    generator = new OperationsReportGenerator(runs, events, clients);
   });
 
   afterEach(async () => {
@@ -122,19 +124,15 @@ describe('OperationsReportGenerator', () => {
     expect(report.clients).toEqual({ peakConnected: 0 });
   });
 
-  it('takes the peak of connected clients and resets it to the clients connected now', async () => {
-    presence.connected();
-    presence.connected();
-    presence.connected();
-    presence.disconnected();
-    presence.disconnected();
+  it('reports the peak of connected clients, taking it once per report', async () => {
+    peaks = [3, 1];
 
     const first = (await generate()).content as OperationsReport;
     expect(first.clients).toEqual({ peakConnected: 3 });
-    expect(presence.connectedNow).toBe(1);
 
     const second = (await generate()).content as OperationsReport;
     expect(second.clients).toEqual({ peakConnected: 1 });
+    expect(peaks).toEqual([]);
   });
 
   it('titles the report with its period', async () => {

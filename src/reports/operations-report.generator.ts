@@ -1,7 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { EventsRepository } from '../database/events.repository.js';
 import { RunsRepository } from '../database/runs.repository.js';
-import { ClientPresence } from '../notifier/client-presence.service.js';
+import { CLIENT_PEAK, type ClientPeak } from './client-peak.js';
 import { summarizeOperations } from './operations-report.js';
 import type { GeneratedReport, IReportGenerator, ReportRequest } from './report-generator.js';
 
@@ -11,7 +11,7 @@ export class OperationsReportGenerator implements IReportGenerator {
   constructor(
     private readonly runs: RunsRepository,
     private readonly events: EventsRepository,
-    private readonly presence: ClientPresence,
+    @Inject(CLIENT_PEAK) private readonly clients: ClientPeak,
   ) {}
 
   async generate({ periodStart, periodEnd }: ReportRequest): Promise<GeneratedReport> {
@@ -25,7 +25,7 @@ export class OperationsReportGenerator implements IReportGenerator {
       periodEnd,
       runs,
       eventsByTopic,
-      peakConnectedClients: this.presence.takePeak(),
+      peakConnectedClients: this.clients.takePeak(),
     });
     return { title: `Daily operations report ${from} – ${to}`, content };
   }

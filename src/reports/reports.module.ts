@@ -1,4 +1,6 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
+import { ClientPresenceModule } from '../gateway/client-presence.module.js';
+import { NotifierModule } from '../notifier/notifier.module.js';
 import { OperationsReportGenerator } from './operations-report.generator.js';
 import { REPORT_GENERATOR, type IReportGenerator } from './report-generator.js';
 import { ReportsController } from './reports.controller.js';
@@ -15,6 +17,8 @@ export class ReportsModule {
     return {
       module: ReportsModule,
       global: true,
+      // ClientPresenceModule binds CLIENT_PEAK, the one thing the operations report reads of the gateway's presence.
+      imports: [NotifierModule, ClientPresenceModule],
       controllers: [ReportsController],
       providers: [
         ReportsService,

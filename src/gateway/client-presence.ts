@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
+import type { ClientPeak } from '../reports/client-peak.js';
 
 /**
  * Counts the clients watching this process, and the peak since the peak was
- * last taken (by the daily report). The gateway reports connections here so
- * that nothing has to reach into the gateway.
+ * last taken (by the daily report, which sees only {@link ClientPeak}).
  */
 @Injectable()
-export class ClientPresence {
+export class ClientPresence implements ClientPeak {
   private current = 0;
   private peak = 0;
 
@@ -23,7 +23,6 @@ export class ClientPresence {
     return this.current;
   }
 
-  /** The peak since the previous call; the next period starts from the clients connected now. */
   takePeak(): number {
     const peak = this.peak;
     this.peak = this.current;

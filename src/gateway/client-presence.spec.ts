@@ -1,4 +1,4 @@
-import { ClientPresence } from './client-presence.service.js';
+import { ClientPresence } from './client-presence.js';
 
 describe('ClientPresence', () => {
   let presence: ClientPresence;
