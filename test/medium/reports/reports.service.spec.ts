@@ -1,17 +1,17 @@
 import { Logger, NotFoundException } from '@nestjs/common';
 import type { Kysely } from 'kysely';
-import { TestClock } from '../../test/support/clock.js';
-import type { EventsRepository } from '../database/events.repository.js';
-import type { ReportsRepository } from '../database/reports.repository.js';
-import { RunsRepository } from '../database/runs.repository.js';
-import type { Database } from '../database/schema.js';
-import { createTestStorage, type TestStorage } from '../../test/support/storage.js';
-import { ClientPresence } from '../notifier/client-presence.service.js';
-import type { JobpulseEvent } from '../notifier/events.js';
-import type { NotifierService } from '../notifier/notifier.service.js';
-import { OperationsReportGenerator } from './operations-report.generator.js';
-import type { GeneratedReport, IReportGenerator, ReportRequest } from './report-generator.js';
-import { ReportsService } from './reports.service.js';
+import { TestClock } from '../../support/clock.js';
+import type { EventsRepository } from '../../../src/database/events.repository.js';
+import type { ReportsRepository } from '../../../src/database/reports.repository.js';
+import { RunsRepository } from '../../../src/database/runs.repository.js';
+import type { Database } from '../../../src/database/schema.js';
+import { createTestStorage, type TestStorage } from '../../support/storage.js';
+import { ClientPresence } from '../../../src/gateway/client-presence.js';
+import type { JobpulseEvent } from '../../../src/notifier/events.js';
+import type { NotifierService } from '../../../src/notifier/notifier.service.js';
+import { OperationsReportGenerator } from '../../../src/reports/operations-report.generator.js';
+import type { GeneratedReport, IReportGenerator, ReportRequest } from '../../../src/reports/report-generator.js';
+import { ReportsService } from '../../../src/reports/reports.service.js';
 
 /** Records every request and answers with a document naming the request's period. */
 class RecordingGenerator implements IReportGenerator {
