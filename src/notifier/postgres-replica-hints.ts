@@ -3,6 +3,7 @@ import { createAdapter } from '@socket.io/postgres-adapter';
 import type { Pool, PoolClient } from 'pg';
 import { Subject } from 'rxjs';
 import { Server } from 'socket.io';
+import { settlesWithin } from '../common/settles-within.js';
 import { redactCredentials } from '../config/env.js';
 import { createPool } from '../database/database.js';
 import { NewestIdThrottle } from './newest-id-throttle.js';
@@ -21,6 +22,9 @@ const ANNOUNCE_INTERVAL_MS = 2;
 
 /** The adapter's own connections: one held for LISTEN, one for NOTIFY and its clean-up. */
 const ADAPTER_POOL_SIZE = 2;
+
+/** How long start-up waits for the LISTEN connection, and shutdown for the connections to close. */
+const CONNECTION_WAIT_MS = 5000;
 
 /**
  * Hints between replicas over socket.io's PostgreSQL adapter (LISTEN/NOTIFY
@@ -42,15 +46,20 @@ export class PostgresReplicaHints implements ReplicaHints, OnModuleInit, OnAppli
 
   constructor(private readonly databaseUrl: string) {}
 
-  onModuleInit(): void {
-    this.pool = this.createAdapterPool();
+  /** Returns once this replica hears the others, or after CONNECTION_WAIT_MS (the adapter keeps trying). */
+  async onModuleInit(): Promise<void> {
+    const pool = (this.pool = this.createAdapterPool());
+    const listening = whenListening(pool);
     this.io = new Server({
       serveClient: false,
-      adapter: createAdapter(this.pool, { errorHandler: (error) => this.logDatabaseError(error) }),
+      adapter: createAdapter(pool, { errorHandler: (error) => this.logDatabaseError(error) }),
     });
     this.io.on(PUBLISHED, (id) => {
       if (typeof id === 'number' && Number.isSafeInteger(id)) this.received.next(id);
     });
+    if (!(await settlesWithin(listening, CONNECTION_WAIT_MS))) {
+      this.logger.warn({ msg: 'socket.io adapter: not listening yet; hints of other replicas wait for it' });
+    }
   }
 
   announce(id: number): void {
@@ -63,7 +72,10 @@ export class PostgresReplicaHints implements ReplicaHints, OnModuleInit, OnAppli
     this.io = this.pool = undefined;
     this.received.complete();
     await io?.of('/').adapter.close();
-    await pool?.end();
+    // A LISTEN connection the adapter was still setting up when it closed is never released.
+    if (pool && !(await settlesWithin(pool.end(), CONNECTION_WAIT_MS))) {
+      this.logger.warn({ msg: 'socket.io adapter: a connection was still held at shutdown' });
+    }
   }
 
   /**
@@ -95,4 +107,27 @@ export class PostgresReplicaHints implements ReplicaHints, OnModuleInit, OnAppli
       code: (error as { code?: string })?.code,
     });
   }
+}
+
+/**
+ * Resolves once the adapter's LISTEN connection is set up: closing the
+ * adapter releases that connection only then (while it is being set up, the
+ * adapter would keep it, and the pool could never end). The adapter's
+ * connection is the one it listens for notifications on; a query queued on it
+ * after the adapter's LISTEN answers once the LISTEN is done.
+ */
+function whenListening(pool: Pool): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (client: PoolClient) =>
+      // After the adapter, which gets the client in a microtask, has added its listener.
+      setImmediate(() => {
+        if (client.listenerCount('notification') === 0) return;
+        pool.off('acquire', check);
+        client.query('SELECT 1').then(
+          () => resolve(),
+          () => resolve(),
+        );
+      });
+    pool.on('acquire', check);
+  });
 }
