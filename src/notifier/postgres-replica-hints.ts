@@ -2,7 +2,7 @@ import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/c
 import { createAdapter } from '@socket.io/postgres-adapter';
 import type { Pool, PoolClient } from 'pg';
 import { Subject } from 'rxjs';
-import { Server } from 'socket.io';
+import { Server, type DefaultEventsMap } from 'socket.io';
 import { settlesWithin } from '../common/settles-within.js';
 import { redactCredentials } from '../config/env.js';
 import { createPool } from '../database/database.js';
@@ -29,9 +29,10 @@ const CONNECTION_WAIT_MS = 5000;
 /**
  * Hints between replicas over socket.io's PostgreSQL adapter (LISTEN/NOTIFY
  * on the service's database), as `serverSideEmit` messages of the default
- * namespace, which is how replicas of earlier versions exchange them too. The
- * socket.io server here serves no client: it is the adapter's namespace; the
- * gateway's server delivers to its own sockets only.
+ * namespace: earlier versions sent them from the gateway's server on the same
+ * channel, so both hear each other during a rolling upgrade. The socket.io
+ * server here serves no client, it only gives the adapter its namespace: the
+ * gateway's own server delivers to local sockets only.
  */
 export class PostgresReplicaHints implements ReplicaHints, OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('ReplicaHints');
@@ -42,7 +43,7 @@ export class PostgresReplicaHints implements ReplicaHints, OnModuleInit, OnAppli
     ANNOUNCE_INTERVAL_MS,
   );
   private pool: Pool | undefined;
-  private io: Server<ReplicaMessages, ReplicaMessages, ReplicaMessages> | undefined;
+  private io: Server<DefaultEventsMap, DefaultEventsMap, ReplicaMessages> | undefined;
 
   constructor(private readonly databaseUrl: string) {}
 
@@ -66,7 +67,7 @@ export class PostgresReplicaHints implements ReplicaHints, OnModuleInit, OnAppli
     this.throttle.offer(id);
   }
 
-  /** After the gateway closed (Nest closes socket servers before shutdown hooks), so its last announcements went out. */
+  /** After the runner drained (`beforeApplicationShutdown`), so the events it published meanwhile were announced. */
   async onApplicationShutdown(): Promise<void> {
     const [io, pool] = [this.io, this.pool];
     this.io = this.pool = undefined;
