@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { Env } from '../config/env.js';
 import { isPostgresUrl } from '../database/database.js';
+import { DatabaseModule } from '../database/database.module.js';
 import { EventFeed } from './event-feed.js';
 import { EventsController } from './events.controller.js';
 import { NotifierService } from './notifier.service.js';
@@ -9,6 +10,7 @@ import { NO_REPLICAS, REPLICA_HINTS, type ReplicaHints } from './replica-hints.j
 
 /** Publishing, storing and reading events, and the hints that carry them between replicas. */
 @Module({
+  imports: [DatabaseModule],
   controllers: [EventsController],
   providers: [
     NotifierService,
