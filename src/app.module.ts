@@ -3,7 +3,6 @@ import { ScheduleModule } from '@nestjs/schedule';
 import type { Clock } from './common/clock.js';
 import { ConfigModule } from './config/config.module.js';
 import type { Env } from './config/env.js';
-import { DatabaseModule } from './database/database.module.js';
 import { GatewayModule } from './gateway/gateway.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
@@ -26,7 +25,6 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(options.env, options.clock),
-        DatabaseModule,
         ScheduleModule.forRoot(),
         SchedulesModule,
         JobsModule.forRoot({ reportGenerator: options.reportGenerator }),

@@ -1,4 +1,4 @@
-import { Global, Inject, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Kysely } from 'kysely';
 import { Env } from '../config/env.js';
 import { createDatabase, DATABASE, migrateToLatest } from './database.js';
@@ -11,7 +11,6 @@ import type { Database } from './schema.js';
 
 const repositories = [RunsRepository, ReportsRepository, EventsRepository, JobStateRepository, HealthRepository];
 
-@Global()
 @Module({
   providers: [
     {

@@ -1,5 +1,6 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { DatabaseModule } from '../database/database.module.js';
 import { NotifierModule } from '../notifier/notifier.module.js';
 import type { IReportGenerator } from '../reports/report-generator.js';
 import { ReportsModule } from '../reports/reports.module.js';
@@ -33,6 +34,7 @@ export class JobsModule {
       module: JobsModule,
       imports: [
         DiscoveryModule,
+        DatabaseModule,
         NotifierModule,
         ReportsModule.forRoot({ generator: options.reportGenerator }),
         RunnerModule,

@@ -41,7 +41,7 @@ export class JobsService {
     return Promise.all(this.jobs.all().map((job) => this.view(job)));
   }
 
-  get(name: string): Promise<JobView> {
+  async get(name: string): Promise<JobView> {
     return this.view(this.jobs.get(name));
   }
 

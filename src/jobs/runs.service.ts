@@ -21,7 +21,7 @@ export class RunsService {
     return run;
   }
 
-  listOf(jobName: string, page: Page): Promise<Run[]> {
+  async listOf(jobName: string, page: Page): Promise<Run[]> {
     return this.runs.listByJob(this.jobs.get(jobName).name, page);
   }
 
@@ -35,7 +35,7 @@ export class RunsService {
    * The start-up run of a job, unless a replica already ran one within
    * STARTUP_RUN_WINDOW (a rolling restart): resolves undefined then.
    */
-  runAtStartup(jobName: string): Promise<Run | undefined> {
+  async runAtStartup(jobName: string): Promise<Run | undefined> {
     const job = this.jobs.get(jobName);
     return this.start(job, { trigger: 'startup', options: job.options });
   }

@@ -1,4 +1,5 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
+import { DatabaseModule } from '../database/database.module.js';
 import { ClientPresenceModule } from '../gateway/client-presence.module.js';
 import { NotifierModule } from '../notifier/notifier.module.js';
 import { OperationsReportGenerator } from './operations-report.generator.js';
@@ -16,9 +17,8 @@ export class ReportsModule {
   static forRoot(options: ReportsModuleOptions = {}): DynamicModule {
     return {
       module: ReportsModule,
-      global: true,
       // ClientPresenceModule binds CLIENT_PEAK, the one thing the operations report reads of the gateway's presence.
-      imports: [NotifierModule, ClientPresenceModule],
+      imports: [DatabaseModule, NotifierModule, ClientPresenceModule],
       controllers: [ReportsController],
       providers: [
         ReportsService,

@@ -1,26 +1,13 @@
-import { Controller, Get, Inject, Query } from '@nestjs/common';
-import { CLOCK, type Clock } from '../common/clock.js';
-import { Env } from '../config/env.js';
-import { CronSchedule } from './cron-schedule.js';
+import { Controller, Get, Query } from '@nestjs/common';
 import { SchedulePreviewQueryDto, type SchedulePreview } from './schedule-preview.dto.js';
+import { SchedulesService } from './schedules.service.js';
 
 @Controller('api/schedules')
 export class SchedulesController {
-  constructor(
-    @Inject(CLOCK) private readonly clock: Clock,
-    private readonly env: Env,
-  ) {}
+  constructor(private readonly schedules: SchedulesService) {}
 
-  /** When an expression would fire: the same evaluator that drives the jobs. */
   @Get('preview')
   preview(@Query() query: SchedulePreviewQueryDto): SchedulePreview {
-    const timeZone = query.timeZone ?? this.env.JOBS_TIME_ZONE;
-    const schedule = CronSchedule.parse(query.cron, timeZone);
-    const from = query.from ? new Date(query.from) : this.clock.now();
-    return {
-      cron: query.cron,
-      timeZone,
-      next: schedule.nextRuns(query.count, from).map((instant) => instant.toISOString()),
-    };
+    return this.schedules.preview(query);
   }
 }

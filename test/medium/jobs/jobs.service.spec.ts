@@ -128,8 +128,9 @@ describe('JobsService and RunsService', () => {
       const run = await replicaA.get(RunsService).trigger('daily');
 
       expect(await replicaB.get(JobsService).get('daily')).toMatchObject({ running: true, lastRun: { id: run.id } });
+      const succeeded = eventWhere(replicaA, (event) => event.type === 'job.succeeded');
       replicaA.get(TestJobs).gate!.resolve();
-      await eventWhere(replicaA, (event) => event.type === 'job.succeeded');
+      await succeeded;
       expect(await replicaB.get(JobsService).get('daily')).toMatchObject({
         running: false,
         lastRun: { id: run.id, status: 'succeeded' },
@@ -228,6 +229,7 @@ describe('JobsService and RunsService', () => {
         const replica = await boot();
         const earlier = aRun('earlier', 'daily', status);
         await replica.get(RunsRepository).insert(earlier);
+        const succeeded = eventWhere(replica, (event) => event.type === 'job.succeeded');
 
         const run = await replica.get(RunsService).retry('earlier');
 
@@ -247,7 +249,7 @@ describe('JobsService and RunsService', () => {
           node: expect.any(String),
         });
         expect(await replica.get(RunsRepository).findById('earlier')).toEqual(earlier);
-        await eventWhere(replica, (event) => event.type === 'job.succeeded');
+        await succeeded;
         expect(replica.get(TestJobs).contexts.map((context) => [context.runId, context.trigger])).toEqual([
           [run.id, 'retry'],
         ]);
