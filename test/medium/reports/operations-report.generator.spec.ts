@@ -1,12 +1,12 @@
-import { statusCounts } from '../../test/support/run-counts.js';
+import { statusCounts } from '../../support/run-counts.js';
 import type { Kysely } from 'kysely';
-import { EventsRepository } from '../database/events.repository.js';
-import { RunsRepository, type Run } from '../database/runs.repository.js';
-import type { Database, RunStatus } from '../database/schema.js';
-import { createTestDatabase } from '../../test/support/database.js';
-import type { ClientPeak } from './client-peak.js';
-import { OperationsReportGenerator } from './operations-report.generator.js';
-import type { OperationsReport } from './operations-report.js';
+import { EventsRepository } from '../../../src/database/events.repository.js';
+import { RunsRepository, type Run } from '../../../src/database/runs.repository.js';
+import type { Database, RunStatus } from '../../../src/database/schema.js';
+import { createTestDatabase } from '../../support/database.js';
+import type { ClientPeak } from '../../../src/reports/client-peak.js';
+import { OperationsReportGenerator } from '../../../src/reports/operations-report.generator.js';
+import type { OperationsReport } from '../../../src/reports/operations-report.js';
 
 const PERIOD_START = '2025-01-01T07:00:00.000Z';
 const PERIOD_END = '2025-01-02T07:00:00.000Z';

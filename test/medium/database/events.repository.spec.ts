@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
-import { createTestDatabase } from '../../test/support/database.js';
-import { EventsRepository } from './events.repository.js';
-import type { Database } from './schema.js';
+import { createTestDatabase } from '../../support/database.js';
+import { EventsRepository } from '../../../src/database/events.repository.js';
+import type { Database } from '../../../src/database/schema.js';
 
 describe('EventsRepository', () => {
   let db: Kysely<Database>;

@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { EMPTY, toArray } from 'rxjs';
-import { TestClock } from '../../test/support/clock.js';
-import { createTestStorage, type TestStorage } from '../../test/support/storage.js';
-import type { EventFeed } from './event-feed.js';
-import { EVENT_TOPICS, type JobpulseEvent, type RunEventData } from './events.js';
-import { NotifierService } from './notifier.service.js';
+import { TestClock } from '../../support/clock.js';
+import { createTestStorage, type TestStorage } from '../../support/storage.js';
+import type { EventFeed } from '../../../src/notifier/event-feed.js';
+import { EVENT_TOPICS, type JobpulseEvent, type RunEventData } from '../../../src/notifier/events.js';
+import { NotifierService } from '../../../src/notifier/notifier.service.js';
 
 function runData(runId: string): RunEventData {
   return {

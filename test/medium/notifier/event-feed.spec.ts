@@ -1,12 +1,12 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { Subject } from 'rxjs';
-import { TestClock } from '../../test/support/clock.js';
-import { createTestStorage, type TestStorage } from '../../test/support/storage.js';
-import type { EventsRepository } from '../database/events.repository.js';
-import { EventFeed } from './event-feed.js';
-import type { JobpulseEvent, Topic } from './events.js';
-import type { NotifierService } from './notifier.service.js';
+import { TestClock } from '../../support/clock.js';
+import { createTestStorage, type TestStorage } from '../../support/storage.js';
+import type { EventsRepository } from '../../../src/database/events.repository.js';
+import { EventFeed } from '../../../src/notifier/event-feed.js';
+import type { JobpulseEvent, Topic } from '../../../src/notifier/events.js';
+import type { NotifierService } from '../../../src/notifier/notifier.service.js';
 
 const AT = '2025-05-01T10:00:00.000Z';
 

@@ -1,13 +1,13 @@
 import { jest } from '@jest/globals';
 import type { Kysely } from 'kysely';
-import { TestClock } from '../../test/support/clock.js';
-import { eventually } from '../../test/support/deferred.js';
-import { createTestStorage, type TestStorage } from '../../test/support/storage.js';
-import type { EventsRepository } from '../database/events.repository.js';
-import type { Database } from '../database/schema.js';
-import type { EventFeed } from '../notifier/event-feed.js';
-import type { JobpulseEvent, Topic } from '../notifier/events.js';
-import { EventDelivery, type ResyncMessage, type Subscriber } from './event-delivery.js';
+import { TestClock } from '../../support/clock.js';
+import { eventually } from '../../support/deferred.js';
+import { createTestStorage, type TestStorage } from '../../support/storage.js';
+import type { EventsRepository } from '../../../src/database/events.repository.js';
+import type { Database } from '../../../src/database/schema.js';
+import type { EventFeed } from '../../../src/notifier/event-feed.js';
+import type { JobpulseEvent, Topic } from '../../../src/notifier/events.js';
+import { EventDelivery, type ResyncMessage, type Subscriber } from '../../../src/gateway/event-delivery.js';
 
 /** A socket as delivery sees it: its rooms and, in order, what it was sent. */
 class FakeSocket implements Subscriber {
