@@ -3,9 +3,9 @@ import type { Run } from '../src/database/runs.repository.js';
 import { startApp, type TestApp } from './support/app.js';
 import { temporaryDatabase } from './support/database.js';
 import { eventually } from './support/deferred.js';
-import { FlakyJob, HangingJob, SlowQueueingJob, SlowSkippingJob, TickJob } from './support/jobs.js';
+import { FlakyJob, HangingJob, SlowQueueingJob, SlowSkippingJob, TickJob, TockJob } from './support/jobs.js';
 import { FailingReportGenerator } from './support/report-generators.js';
-import { TestClient } from './support/socket.js';
+import { runEvent, TestClient } from './support/socket.js';
 
 const runsOf = async (server: TestApp, job: string): Promise<Run[]> =>
   (await request(server.url).get(`/api/jobs/${job}/runs?limit=500`).expect(200)).body as Run[];
@@ -103,47 +103,60 @@ describe('scheduling like Quartz.NET', () => {
 
   it('pauses a job: its ticks leave no runs, a manual trigger still runs, and the pause survives a restart', async () => {
     const database = await temporaryDatabase();
+    // `tock` shares `tick`'s schedule and is never paused: its runs show which fire times have passed.
+    const tockRanAfter = (instant: number) =>
+      client!.waitFor(
+        (event) =>
+          event.type === 'job.succeeded' &&
+          event.data.job === 'tock' &&
+          event.data.trigger === 'schedule' &&
+          Date.parse(event.data.scheduledFor) > instant,
+      );
+    const scheduledTicksAfter = async (instant: number) =>
+      (await runsOf(server!, 'tick')).filter(
+        (run) => run.trigger === 'schedule' && Date.parse(run.scheduledFor) > instant,
+      );
     try {
-      server = await startApp({ jobs: [TickJob], databaseUrl: database.url });
+      server = await startApp({ jobs: [TickJob, TockJob], databaseUrl: database.url });
       client = await TestClient.connect(server.url);
       await client.emit('subscribe', { topics: ['jobs'] });
-      await eventually(
-        () => runsOf(server!, 'tick'),
-        (list) => list.length > 0,
-        3000,
-      );
+      await client.waitFor(runEvent('job.succeeded', { job: 'tick' }));
 
       const paused = await request(server.url).post('/api/jobs/tick/pause').expect(200);
+      const pausedAt = Date.now();
       expect(paused.body).toMatchObject({ name: 'tick', paused: true, nextRunAt: null, nextRunsAt: [] });
       await client.waitFor((event) => event.type === 'job.paused' && event.data.job === 'tick');
-      await sleep(200);
-      const before = (await runsOf(server, 'tick')).length;
-      await sleep(2200);
-      expect((await runsOf(server, 'tick')).length).toBe(before);
+      // Two fire times pass while `tick` is paused; any tick that fired after the pause read it.
+      await tockRanAfter(pausedAt + 1000);
+      expect(await scheduledTicksAfter(pausedAt)).toEqual([]);
 
       const manual = await request(server.url).post('/api/jobs/tick/trigger').expect(202);
-      await eventually(
-        async () => (await request(server!.url).get(`/api/runs/${manual.body.runId}`)).body as Run,
-        (run) => run.status === 'succeeded',
-      );
+      await client.waitFor(runEvent('job.succeeded', { runId: manual.body.runId }));
       client.close();
-      client = undefined;
       await server.close();
 
-      server = await startApp({ jobs: [TickJob], databaseUrl: database.url });
+      server = await startApp({ jobs: [TickJob, TockJob], databaseUrl: database.url });
+      const restartedAt = Date.now();
+      client = await TestClient.connect(server.url);
+      await client.emit('subscribe', { topics: ['jobs'] });
       const afterRestart = await request(server.url).get('/api/jobs/tick').expect(200);
       expect(afterRestart.body).toMatchObject({ paused: true, nextRunAt: null });
-      await sleep(2200);
-      expect((await runsOf(server, 'tick')).filter((run) => run.trigger === 'schedule')).toHaveLength(before);
+      await tockRanAfter(restartedAt + 1000);
+      expect(await scheduledTicksAfter(pausedAt)).toEqual([]);
 
       const resumed = await request(server.url).post('/api/jobs/tick/resume').expect(200);
+      const resumedAt = Date.now();
       expect(resumed.body).toMatchObject({ paused: false, nextRunAt: expect.any(String) });
-      await eventually(
-        () => runsOf(server!, 'tick'),
-        (list) => list.filter((run) => run.trigger === 'schedule').length > before,
-        3000,
+      await client.waitFor(
+        (event) =>
+          event.type === 'job.succeeded' &&
+          event.data.job === 'tick' &&
+          event.data.trigger === 'schedule' &&
+          Date.parse(event.data.scheduledFor) > resumedAt,
       );
     } finally {
+      client?.close();
+      client = undefined;
       await server?.close();
       server = undefined;
       await database.remove();

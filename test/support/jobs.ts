@@ -54,3 +54,13 @@ export class TickJob {
     return Promise.resolve();
   }
 }
+
+/** Due every second and quick, like `tick`: its runs show that fire times have passed. */
+@Injectable()
+export class TockJob {
+  @Job('tock')
+  @Cron('* * * * * ?')
+  run(): Promise<void> {
+    return Promise.resolve();
+  }
+}
