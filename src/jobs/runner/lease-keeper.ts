@@ -39,7 +39,7 @@ export class LeaseKeeper implements OnApplicationBootstrap, OnApplicationShutdow
 
   async onApplicationBootstrap(): Promise<void> {
     await this.sweep();
-    this.renewal = setInterval(() => void this.renew(), Math.max(250, this.env.RUN_LEASE_MS / RENEWALS_PER_LEASE));
+    this.renewal = setInterval(() => void this.renew(), this.env.RUN_LEASE_MS / RENEWALS_PER_LEASE);
     this.renewal.unref();
     this.sweeper = setInterval(() => void this.sweep(), this.env.RUN_LEASE_MS / SWEEPS_PER_LEASE);
     this.sweeper.unref();
