@@ -4,7 +4,7 @@ import type { Clock } from '../../src/common/clock.js';
 import { loadEnv, type Env } from '../../src/config/env.js';
 import { RunsRepository } from '../../src/database/runs.repository.js';
 import {
-  EVENT_TOPICS,
+  eventOf,
   type EventType,
   type JobpulseEvent,
   type RunEventData,
@@ -109,10 +109,9 @@ export function recordingNotifier(clock: Clock): RecordingNotifier {
   const notifier = Object.create(NotifierService.prototype) as NotifierService;
   const published: JobpulseEvent[] = [];
   jest.spyOn(notifier, 'publish').mockImplementation((type, data) => {
-    // The union cannot follow the generic type to its data; NotifierService builds its events the same way.
-    const event = { id: published.length + 1, topic: EVENT_TOPICS[type], type, at: clock.now().toISOString(), data };
-    published.push(event as JobpulseEvent);
-    return Promise.resolve(event as JobpulseEvent);
+    const event = eventOf<EventType>(published.length + 1, type, clock.now().toISOString(), data);
+    published.push(event);
+    return Promise.resolve(event);
   });
   return { notifier, published };
 }
