@@ -1,1 +1,0 @@
-export { JobRunner, RunnerClosedError, type RunRequest, type RunStart } from './runner/job-runner.js';
