@@ -91,8 +91,9 @@ export class JobScheduler implements OnApplicationBootstrap, BeforeApplicationSh
     try {
       paused = (await this.jobStates.isPaused(job.name)) ?? false;
     } catch (error) {
+      // Logged as the runner logs a tick it cannot claim: in an outage, both are the database failing.
       this.logger.error({
-        msg: 'tick not run: pause state unreadable',
+        msg: 'scheduled run could not start',
         job: job.name,
         scheduledFor,
         error: messageOf(error),
