@@ -25,6 +25,9 @@ const clusterSpecs = ['cluster-events', 'cluster-scheduling', 'postgres-cluster'
 // running app on SQLite, and the specs of several replicas on PostgreSQL.
 export default {
   testTimeout: 30000,
+  // Most of the end-to-end time is spent waiting on real timers and other processes: two workers
+  // overlap those waits even on two cores (Jest's default would be one worker there).
+  maxWorkers: 2,
   // Starts one throwaway PostgreSQL server for the run (unless JOBPULSE_TEST_POSTGRES_URL names one) and removes it.
   globalSetup: '<rootDir>/test/support/jest-global-setup.cjs',
   globalTeardown: '<rootDir>/test/support/jest-global-teardown.cjs',
