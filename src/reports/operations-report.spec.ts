@@ -1,3 +1,4 @@
+import { makeRun } from '../../test/support/factories.js';
 import { statusCounts } from '../../test/support/run-counts.js';
 import type { Run } from '../database/runs.repository.js';
 import type { RunStatus } from '../database/schema.js';
@@ -45,21 +46,15 @@ describe('summarizeOperations', () => {
     sequence += 1;
     const startedAt = new Date(Date.UTC(2025, 0, 1, 8, 0, sequence)).toISOString();
     const finished = status !== 'running' && status !== 'queued';
-    return {
+    return makeRun({
       id: `run-${sequence}`,
       job,
-      trigger: 'manual',
       status,
-      scheduledFor: startedAt,
       startedAt,
       finishedAt: finished ? startedAt : null,
       durationMs,
       error,
-      attempt: 1,
-      maxAttempts: 1,
-      retryOf: null,
-      node: null,
-    };
+    });
   }
 
   const periodStart = new Date('2025-01-01T07:00:00.000Z');

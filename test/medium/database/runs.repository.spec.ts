@@ -1,26 +1,13 @@
 import type { Run, RunsRepository } from '../../../src/database/runs.repository.js';
 import type { RunTrigger } from '../../../src/database/schema.js';
 import { TestClock } from '../../support/clock.js';
+import { makeRun } from '../../support/factories.js';
 import { createTestStorage, type TestStorage } from '../../support/storage.js';
 
 const FIRE_TIME = '2025-01-01T08:00:00.000Z';
 
 function endedRun(id: string, trigger: RunTrigger, status: Run['status'], scheduledFor = FIRE_TIME): Run {
-  return {
-    id,
-    job: 'hourly',
-    trigger,
-    status,
-    scheduledFor,
-    startedAt: scheduledFor,
-    finishedAt: scheduledFor,
-    durationMs: 0,
-    error: null,
-    attempt: 1,
-    maxAttempts: 1,
-    retryOf: null,
-    node: null,
-  };
+  return makeRun({ id, job: 'hourly', trigger, status, scheduledFor, startedAt: scheduledFor });
 }
 
 describe('RunsRepository', () => {

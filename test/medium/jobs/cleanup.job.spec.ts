@@ -4,8 +4,9 @@ import type { Clock } from '../../../src/common/clock.js';
 import { loadEnv } from '../../../src/config/env.js';
 import type { EventsRepository } from '../../../src/database/events.repository.js';
 import type { ReportsRepository } from '../../../src/database/reports.repository.js';
-import type { Run, RunsRepository } from '../../../src/database/runs.repository.js';
+import type { RunsRepository } from '../../../src/database/runs.repository.js';
 import type { Database, RunStatus } from '../../../src/database/schema.js';
+import { makeRun } from '../../support/factories.js';
 import { createTestStorage, type TestStorage } from '../../support/storage.js';
 import type { JobpulseEvent } from '../../../src/notifier/events.js';
 import type { NotifierService } from '../../../src/notifier/notifier.service.js';
@@ -56,21 +57,15 @@ describe('CleanupJob', () => {
 
   async function insertRun(id: string, startedAt: string, status: RunStatus): Promise<void> {
     const unfinished = status === 'running' || status === 'queued';
-    const run: Run = {
+    const run = makeRun({
       id,
-      job: 'sync',
       trigger: 'schedule',
       status,
-      scheduledFor: startedAt,
       startedAt,
       finishedAt: unfinished ? null : startedAt,
       durationMs: unfinished ? null : 0,
       error: null,
-      attempt: 1,
-      maxAttempts: 1,
-      retryOf: null,
-      node: null,
-    };
+    });
     await runs.insert(run);
   }
 

@@ -13,6 +13,7 @@ import { NotifierService } from '../../../src/notifier/notifier.service.js';
 import { TestClock } from '../../support/clock.js';
 import { temporaryDatabase, type TemporaryDatabase } from '../../support/database.js';
 import { deferred, type Deferred } from '../../support/deferred.js';
+import { makeRun } from '../../support/factories.js';
 import { startJobsContext, type JobsContext } from '../../support/jobs-context.js';
 
 const NOW = '2025-01-01T08:20:00.000Z';
@@ -39,24 +40,7 @@ class TestJobs {
   }
 }
 
-function aRun(id: string, job: string, status: RunStatus): Run {
-  const ended = status !== 'running' && status !== 'queued';
-  return {
-    id,
-    job,
-    trigger: 'schedule',
-    status,
-    scheduledFor: '2025-01-01T08:00:00.000Z',
-    startedAt: '2025-01-01T08:00:00.000Z',
-    finishedAt: ended ? '2025-01-01T08:00:01.000Z' : null,
-    durationMs: ended ? 1000 : null,
-    error: ended && status !== 'succeeded' ? 'it went wrong' : null,
-    attempt: 1,
-    maxAttempts: 1,
-    retryOf: null,
-    node: null,
-  };
-}
+const aRun = (id: string, job: string, status: RunStatus): Run => makeRun({ id, job, status, trigger: 'schedule' });
 
 /** JobsService and RunsService wired as the application wires them, on a real database of the project's dialect. */
 describe('JobsService and RunsService', () => {

@@ -1,27 +1,14 @@
 import { Logger } from '@nestjs/common';
 import { EMPTY, toArray } from 'rxjs';
 import { TestClock } from '../../support/clock.js';
+import { makeRun } from '../../support/factories.js';
 import { createTestStorage, type TestStorage } from '../../support/storage.js';
 import type { EventFeed } from '../../../src/notifier/event-feed.js';
-import { EVENT_TOPICS, type JobpulseEvent, type RunEventData } from '../../../src/notifier/events.js';
+import { EVENT_TOPICS, runEventData, type JobpulseEvent, type RunEventData } from '../../../src/notifier/events.js';
 import { NotifierService } from '../../../src/notifier/notifier.service.js';
 
 function runData(runId: string): RunEventData {
-  return {
-    runId,
-    job: 'cleanup',
-    trigger: 'manual',
-    status: 'running',
-    scheduledFor: '2025-01-01T00:00:00.000Z',
-    startedAt: '2025-01-01T00:00:00.000Z',
-    finishedAt: null,
-    durationMs: null,
-    error: null,
-    attempt: 1,
-    maxAttempts: 1,
-    retryOf: null,
-    node: null,
-  };
+  return runEventData(makeRun({ id: runId, job: 'cleanup', startedAt: '2025-01-01T00:00:00.000Z' }));
 }
 
 describe('NotifierService', () => {

@@ -1,9 +1,10 @@
 import { statusCounts } from '../../support/run-counts.js';
 import type { Kysely } from 'kysely';
 import { EventsRepository } from '../../../src/database/events.repository.js';
-import { RunsRepository, type Run } from '../../../src/database/runs.repository.js';
+import { RunsRepository } from '../../../src/database/runs.repository.js';
 import type { Database, RunStatus } from '../../../src/database/schema.js';
 import { createTestDatabase } from '../../support/database.js';
+import { makeRun } from '../../support/factories.js';
 import type { ClientPeak } from '../../../src/reports/client-peak.js';
 import { OperationsReportGenerator } from '../../../src/reports/operations-report.generator.js';
 import type { OperationsReport } from '../../../src/reports/operations-report.js';
@@ -33,21 +34,16 @@ describe('OperationsReportGenerator', () => {
   });
 
   async function insertRun(id: string, job: string, startedAt: string, status: RunStatus, durationMs: number | null) {
-    const run: Run = {
+    const run = makeRun({
       id,
       job,
       trigger: 'schedule',
       status,
-      scheduledFor: startedAt,
       startedAt,
       finishedAt: status === 'running' || status === 'queued' ? null : startedAt,
       durationMs,
       error: status === 'failed' || status === 'timed_out' ? `${id} failed` : null,
-      attempt: 1,
-      maxAttempts: 1,
-      retryOf: null,
-      node: null,
-    };
+    });
     await runs.insert(run);
   }
 
