@@ -271,21 +271,43 @@ describe('cron overrides', () => {
 });
 
 describe('redactCredentials', () => {
-  it('replaces the password of a URL', () => {
-    expect(redactCredentials('postgres://user:secret@host/db')).toBe('postgres://user:***@host/db');
+  it.each([
+    ['a URL', 'postgres://user:secret@host/db', 'postgres://user:***@host/db'],
+    ['another scheme', 'mysql://admin:secret@db/jobs', 'mysql://admin:***@db/jobs'],
+    ['an upper-case scheme', 'POSTGRES://user:secret@host/db', 'POSTGRES://user:***@host/db'],
+    ['one slash after the scheme', 'postgres:/user:secret@127.0.0.1/db', 'postgres:/user:***@127.0.0.1/db'],
+    ['three slashes', 'postgres:///user:secret@host/db', 'postgres:///user:***@host/db'],
+    ['no slashes after the scheme', 'postgres:user:secret@host/db', 'postgres:***@host/db'],
+    ['no scheme', 'user:secret@host/db', 'user:***@host/db'],
+    ['no scheme, with slashes', '//user:secret@host/db', '//user:***@host/db'],
+    ['an empty user name', 'postgres://:secret@host/db', 'postgres://:***@host/db'],
+    ['an unencoded "@"', 'postgres://user:p@ss@word@host/db', 'postgres://user:***@host/db'],
+    ['an unencoded ":"', 'user:sec:ret@host/db', 'user:***@host/db'],
+    ['an unencoded "/" and space', 'postgres://user:se/cr et@host:5432/db', 'postgres://user:***@host:5432/db'],
+    ['a doubled ":"', 'postgres:://user:secret@host/db', 'postgres:***@host/db'],
+    ['an IPv6 host', 'postgresql://user:secret@[::1]:5432/db', 'postgresql://user:***@[::1]:5432/db'],
+    ['a URL in a message', 'cannot reach "postgres:/user:secret@host/db"', 'cannot reach "postgres:/user:***@host/db"'],
+    ['a variable in a message', 'DATABASE_URL=user:secret@host/db: refused', 'DATABASE_URL=user:***@host/db: refused'],
+    [
+      'each line of a stack',
+      'Error: postgres://u:secret@h\n  at f (postgres://u:secret@h)',
+      'Error: postgres://u:***@h\n  at f (postgres://u:***@h)',
+    ],
+  ])('hides the password of %s', (_shape, value, redacted) => {
+    expect(redactCredentials(value)).toBe(redacted);
+    expect(redactCredentials(value)).not.toContain('secret');
+    expect(redactCredentials(value)).not.toContain('se/cr');
   });
 
-  it('leaves values without credentials alone', () => {
-    expect(redactCredentials('sqlite:./data/jobpulse.db')).toBe('sqlite:./data/jobpulse.db');
-    expect(redactCredentials('postgres://user@host/db')).toBe('postgres://user@host/db');
-    expect(redactCredentials('http://host:8080/path')).toBe('http://host:8080/path');
-  });
-
-  it('hides all of a password that contains an unencoded "@"', () => {
-    expect(redactCredentials('postgres://user:p@ssword@host/db')).toBe('postgres://user:***@host/db');
-  });
-
-  it('hides the password of a URL with an empty user name', () => {
-    expect(redactCredentials('postgres://:secret@host/db')).not.toContain('secret');
+  it.each([
+    'sqlite:./data/jobpulse.db',
+    'sqlite:/var/lib/jobpulse/db.sqlite',
+    'sqlite::memory:',
+    'postgres://user@host/db',
+    'http://host:8080/path',
+    'Error: cannot connect to user@host',
+    'at f (file:///app/node_modules/@nestjs/core/injector.js:12:5)',
+  ])('leaves %s alone', (value) => {
+    expect(redactCredentials(value)).toBe(value);
   });
 });

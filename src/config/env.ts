@@ -266,8 +266,15 @@ function describe(error: ValidationError): string {
   return `  ${error.property}=${got}: ${Object.values(error.constraints ?? {}).join('; ')}`;
 }
 
-/** Keeps passwords in URLs (DATABASE_URL) out of error messages and logs. */
+/**
+ * A `user:password@` in a URL or a message, with or without a scheme and `//`, and however malformed
+ * (`postgres:/user:pw@host`, `user:pw@host`): the user name is kept, the password is what follows its `:`,
+ * up to the last `@` of the line, since an unencoded `@`, `/` or space may be part of it. A `scheme://`
+ * is never taken for a user name and password, so `postgres://user@host` and `http://host:8080` stay whole.
+ */
+const CREDENTIALS = /((?:[a-z][a-z\d+.-]*:(?=\/))?\/*[^\s:/@"'=]*:)(?!\/\/|\s).*@/gi;
+
+/** Keeps passwords in URLs (DATABASE_URL) out of error messages and logs; hides too much rather than too little. */
 export function redactCredentials(value: string): string {
-  // Up to the last @ before the path: an unencoded @ in the password must not end the redaction early.
-  return value.replace(/(\/\/[^/@:]*:)[^/]*@/, '$1***@');
+  return value.replace(CREDENTIALS, '$1***@');
 }
