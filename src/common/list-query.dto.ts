@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsIsoInstant, parseIsoInstant } from './is-iso-instant.validator.js';
 import type { Page } from './page.js';
 
 export const MAX_PAGE_SIZE = 500;
@@ -14,11 +15,11 @@ export class ListQueryDto {
   limit = 50;
 
   @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'before must be an ISO-8601 instant such as 2026-01-31T07:00:00.000Z' })
+  @IsIsoInstant()
   before?: string;
 
   /** `before` in the stored form (UTC, milliseconds), so that text comparison is time comparison. */
   toPage(): Page {
-    return { limit: this.limit, before: this.before && new Date(this.before).toISOString() };
+    return { limit: this.limit, before: parseIsoInstant(this.before)?.toISOString() };
   }
 }

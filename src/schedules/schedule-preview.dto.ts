@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsISO8601, IsOptional, IsTimeZone, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsTimeZone, Max, Min } from 'class-validator';
+import { IsIsoInstant } from '../common/is-iso-instant.validator.js';
 import { IsCronExpression } from './is-cron-expression.validator.js';
 
 export const MAX_PREVIEW_COUNT = 100;
@@ -15,7 +16,7 @@ export class SchedulePreviewQueryDto {
   timeZone?: string;
 
   @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'from must be an ISO-8601 instant such as 2026-01-31T07:00:00.000Z' })
+  @IsIsoInstant()
   from?: string;
 
   @IsOptional()

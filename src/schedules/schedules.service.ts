@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CLOCK, type Clock } from '../common/clock.js';
+import { parseIsoInstant } from '../common/is-iso-instant.validator.js';
 import { Env } from '../config/env.js';
 import { CronSchedule } from './cron-schedule.js';
 import type { SchedulePreview, SchedulePreviewQueryDto } from './schedule-preview.dto.js';
@@ -15,7 +16,7 @@ export class SchedulesService {
   preview(query: SchedulePreviewQueryDto): SchedulePreview {
     const timeZone = query.timeZone ?? this.env.JOBS_TIME_ZONE;
     const schedule = CronSchedule.parse(query.cron, timeZone);
-    const from = query.from ? new Date(query.from) : this.clock.now();
+    const from = parseIsoInstant(query.from) ?? this.clock.now();
     return {
       cron: query.cron,
       timeZone,
