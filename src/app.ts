@@ -1,5 +1,6 @@
 import { ConsoleLogger, INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import helmet from 'helmet';
 import { AppModule, type AppOptions } from './app.module.js';
 import { LOG_LEVELS, type Env } from './config/env.js';
 import { ConfiguredIoAdapter } from './gateway/configured-io.adapter.js';
@@ -11,6 +12,9 @@ export async function createApp(options: AppOptions): Promise<INestApplication> 
     logger: new ConsoleLogger({ json: true, logLevels: logLevelsUpTo(options.env.LOG_LEVEL) }),
     cors: corsOptions(options.env),
   });
+  // Helmet's defaults (CSP included) suit an API that serves no HTML, and drop Express's X-Powered-By;
+  // socket.io answers its own requests before Express, so its handshakes are untouched.
+  app.use(helmet());
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.useWebSocketAdapter(app.get(ConfiguredIoAdapter));
   return app;
