@@ -174,4 +174,31 @@ describe('the service as a process', () => {
     expect(output).toContain('DATABASE_URL');
     expect(output).not.toContain('hunter2');
   });
+
+  it('answers /health/ready 503 from SIGTERM on, while the run drains and /health/live still answers', async () => {
+    database = await temporaryDatabase();
+    const env = { DATABASE_URL: database.url, REPORT_ON_STARTUP: 'false', SLOW_REPORT_MS: '3000' };
+    server = await spawnServer(SLOW_REPORT_SERVER, env, dir);
+    await request(server.url).get('/health/ready').expect(200);
+    const client = await TestClient.connect(server.url);
+    await client.emit('subscribe', { topics: ['jobs'] });
+    const { body } = await request(server.url).post('/api/jobs/daily-report/trigger').expect(202);
+    await client.waitFor((event) => event.type === 'job.started' && event.data.runId === body.runId);
+
+    server.child.kill('SIGTERM');
+    const { body: ready } = await eventually(
+      () => request(server!.url).get('/health/ready'),
+      (response) => response.status === 503,
+    );
+    expect(ready.error).toEqual({
+      process: { status: 'down', message: 'shutting down: finishing the runs in progress' },
+    });
+    // Before the drain ends: the run is still going and the process still answers.
+    expect(client.events).not.toContainEqual(expect.objectContaining({ type: 'job.succeeded' }));
+    await request(server.url).get('/health/live').expect(200, { status: 'ok' });
+
+    await client.waitFor((event) => event.type === 'job.succeeded' && event.data.runId === body.runId);
+    expect(await server.exited).toBe(0);
+    client.close();
+  });
 });
