@@ -36,9 +36,10 @@ RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 VOLUME ["/app/data"]
 EXPOSE 3000
-# Slim images have no curl: ask /health with Node's own fetch (200 once the database answers).
+# Liveness: the process answers. Slim images have no curl: ask /health/live with Node's own fetch.
+# /health/ready is for load balancers: it answers 503 through a drain, while the container is still healthy.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Exec form: node is PID 1 and receives SIGTERM itself; it drains running jobs
 # (up to SHUTDOWN_TIMEOUT_MS, 30 s by default) and exits 0. Give `docker stop`
 # more time than that, e.g. `docker stop -t 40`.
