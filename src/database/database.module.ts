@@ -1,7 +1,7 @@
 import { Inject, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Kysely } from 'kysely';
-import { Env } from '../config/env.js';
-import { createDatabase, DATABASE, migrateToLatest } from './database.js';
+import { Env, redactCredentials } from '../config/env.js';
+import { createDatabase, DATABASE, DatabaseUrlError, migrateToLatest } from './database.js';
 import { EventsRepository } from './events.repository.js';
 import { HealthRepository } from './health.repository.js';
 import { JobStateRepository } from './job-state.repository.js';
@@ -20,7 +20,8 @@ const repositories = [RunsRepository, ReportsRepository, EventsRepository, JobSt
         const logger = new Logger('Database');
         return createDatabase(env.DATABASE_URL, {
           poolSize: env.DATABASE_POOL_SIZE,
-          onIdleError: (error) => logger.error({ msg: 'database connection lost', error: error.message }),
+          onIdleError: (error) =>
+            logger.error({ msg: 'database connection lost', error: redactCredentials(error.message) }),
         });
       },
     },
@@ -31,10 +32,16 @@ const repositories = [RunsRepository, ReportsRepository, EventsRepository, JobSt
 export class DatabaseModule implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(DatabaseModule.name);
 
-  constructor(@Inject(DATABASE) private readonly db: Kysely<Database>) {}
+  constructor(
+    @Inject(DATABASE) private readonly db: Kysely<Database>,
+    private readonly env: Env,
+  ) {}
 
+  /** The first queries: a database that cannot be reached or written fails start-up here, naming DATABASE_URL. */
   async onModuleInit(): Promise<void> {
-    const applied = await migrateToLatest(this.db);
+    const applied = await migrateToLatest(this.db).catch((error: Error) => {
+      throw new DatabaseUrlError(this.env.DATABASE_URL, error.message);
+    });
     this.logger.log({ msg: 'database ready', migrationsApplied: applied });
   }
 

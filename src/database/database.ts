@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import {
   Kysely,
@@ -11,6 +11,8 @@ import {
   SqliteDialect,
 } from 'kysely';
 import pg from 'pg';
+import { messageOf } from '../common/errors.js';
+import { redactCredentials } from '../config/env.js';
 import * as initial from './migrations/0001-initial.js';
 import * as runAttempts from './migrations/0002-run-attempts-leases-job-state.js';
 import * as cluster from './migrations/0003-cluster.js';
@@ -47,19 +49,78 @@ export function sqliteFileFromUrl(url: string): string {
   return url.replace(/^sqlite:(\/\/)?/, '');
 }
 
+/** The database that DATABASE_URL names cannot be used: the message names the variable, with its password hidden. */
+export class DatabaseUrlError extends Error {
+  constructor(url: string, problem: string) {
+    super(redactCredentials(`DATABASE_URL=${url}: ${problem}`));
+  }
+}
+
 /** SQLite for a `sqlite:` URL, PostgreSQL for a `postgres://` one: the same queries and migrations serve both. */
 export function createDatabase(url: string, options: DatabaseOptions = {}): Kysely<Database> {
   if (isPostgresUrl(url)) {
     const pool = createPool(url, options);
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(url) }) });
+}
+
+/** Opens the file of a `sqlite:` URL, creating it and its folders; a failure names the variable and the file. */
+function openSqlite(url: string): SqliteDatabase.Database {
   const file = sqliteFileFromUrl(url);
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  const sqlite = new SqliteDatabase(file);
-  // WAL lets readers (REST) proceed while a job writes; the busy timeout covers a second process on the same file.
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('busy_timeout = 5000');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  let sqlite: SqliteDatabase.Database | undefined;
+  try {
+    if (file !== ':memory:') createFolder(dirname(resolve(file)));
+    sqlite = new SqliteDatabase(file);
+    // WAL lets readers (REST) proceed while a job writes; the busy timeout covers a second process on the same file.
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('busy_timeout = 5000');
+    return sqlite;
+  } catch (error) {
+    sqlite?.close();
+    const path = file === ':memory:' ? file : resolve(file);
+    throw new DatabaseUrlError(url, `cannot open the SQLite file ${path}: ${whyUnopenable(path, error)}`);
+  }
+}
+
+/**
+ * Makes each missing folder in turn, so the first that cannot be made fails with its own error. Node's
+ * `mkdirSync(folder, { recursive: true })` never returns when a parent exists but cannot hold the folder
+ * (under /proc, or a dangling symlink): it retries the parent and the child forever.
+ */
+function createFolder(folder: string): void {
+  if (existsSync(folder)) return;
+  createFolder(dirname(folder));
+  try {
+    mkdirSync(folder);
+  } catch (error) {
+    // Another process starting on the same file may have made it meanwhile.
+    const madeMeanwhile = (error as NodeJS.ErrnoException).code === 'EEXIST' && isFolder(folder);
+    if (!madeMeanwhile) throw error;
+  }
+}
+
+/** SQLite says only `unable to open database file`; the file system says why. */
+function whyUnopenable(path: string, error: unknown): string {
+  const reason = messageOf(error);
+  if ((error as { code?: string }).code !== 'SQLITE_CANTOPEN') return reason;
+  const folder = dirname(path);
+  if (isFolder(path)) return `${reason}: it is a folder`;
+  if (!isFolder(folder)) return `${reason}: ${folder} is not a folder`;
+  try {
+    accessSync(existsSync(path) ? path : folder, constants.R_OK | constants.W_OK);
+    return reason;
+  } catch (accessError) {
+    return `${reason}: ${messageOf(accessError)}`;
+  }
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -88,7 +149,8 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((result) => result.status === 'Error');
   if (error) {
-    throw new Error(`Database migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? error}`);
+    const migration = failed ? `database migration ${failed.migrationName}` : 'database migrations';
+    throw new Error(`${migration} failed: ${messageOf(error)}`);
   }
   return (results ?? []).map((result) => result.migrationName);
 }
