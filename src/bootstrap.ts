@@ -4,7 +4,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import type { AppOptions } from './app.module.js';
-import { EnvValidationError, loadEnv } from './config/env.js';
+import { messageOf } from './common/errors.js';
+import { EnvValidationError, loadEnv, redactCredentials } from './config/env.js';
+import { DatabaseUrlError } from './database/database.js';
 
 /**
  * Starts the service from the environment (and `./.env` when present), exits
@@ -18,13 +20,25 @@ export async function bootstrap(options: Omit<AppOptions, 'env'> = {}): Promise<
     const app = await createApp({ ...options, env });
     // useProcessExit: exit 0 once shut down, instead of re-raising the signal.
     app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
-    await app.listen(env.PORT, env.HOST);
+    // Initialised apart from listen, so that a failure to bind is told apart from a failure to start.
+    await app.init();
+    try {
+      // Runs are recorded only once this resolves (the start-up report, catch-up, the timers): see whenListening.
+      await app.listen(env.PORT, env.HOST);
+    } catch (error) {
+      return exitWith(`HOST=${env.HOST}, PORT=${env.PORT}: cannot listen: ${messageOf(error)}`);
+    }
     const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
     new Logger('Main').log({ msg: 'listening', host: env.HOST, port });
     return app;
   } catch (error) {
-    const message = error instanceof EnvValidationError ? error.message : ((error as Error)?.stack ?? String(error));
-    process.stderr.write(`${JSON.stringify({ level: 'fatal', context: 'Main', message })}\n`);
-    process.exit(1);
+    // A message that says it all stands alone; anything else keeps its stack.
+    const saysItAll = error instanceof EnvValidationError || error instanceof DatabaseUrlError;
+    return exitWith(saysItAll ? error.message : ((error as Error)?.stack ?? String(error)));
   }
+}
+
+function exitWith(message: string): never {
+  process.stderr.write(`${JSON.stringify({ level: 'fatal', context: 'Main', message: redactCredentials(message) })}\n`);
+  process.exit(1);
 }

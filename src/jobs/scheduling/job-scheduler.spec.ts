@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
+import { HttpAdapterHost, type AbstractHttpAdapter } from '@nestjs/core';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { systemClock } from '../../common/clock.js';
 import { MAX_TIMER_MS, loadEnv } from '../../config/env.js';
@@ -35,6 +36,9 @@ describe('JobScheduler', () => {
   let ticks: { job: string; scheduledFor: string; options: JobOptions | undefined; at: string }[];
   let drained: number[];
   let caughtUp: { job: string; state: JobState }[];
+  /** The job whose catch-up cannot read its runs. */
+  let unreadableRunsOf: string | undefined;
+  let adapterHost: HttpAdapterHost;
   let scheduler: JobScheduler;
 
   beforeAll(() => Logger.overrideLogger(false));
@@ -48,6 +52,7 @@ describe('JobScheduler', () => {
     ticks = [];
     drained = [];
     caughtUp = [];
+    unreadableRunsOf = undefined;
     const runner: Pick<JobRunner, 'tick' | 'drain'> = {
       tick: (job, scheduledFor, options) => {
         ticks.push({ job: job.name, scheduledFor: scheduledFor.toISOString(), options, at: new Date().toISOString() });
@@ -67,9 +72,11 @@ describe('JobScheduler', () => {
     const catchUp: Pick<CatchUp, 'run'> = {
       run: (job, state) => {
         caughtUp.push({ job: job.name, state });
-        return Promise.resolve();
+        return job.name === unreadableRunsOf ? Promise.reject(new Error('database down')) : Promise.resolve();
       },
     };
+    // No HTTP adapter, as in a TestingModule: nothing waits for the server to listen.
+    adapterHost = new HttpAdapterHost();
     scheduler = new JobScheduler(
       jobs,
       registry,
@@ -78,6 +85,7 @@ describe('JobScheduler', () => {
       catchUp as CatchUp,
       loadEnv({ SHUTDOWN_TIMEOUT_MS: '1234' }),
       systemClock,
+      adapterHost,
     );
   });
 
@@ -235,6 +243,40 @@ describe('JobScheduler', () => {
         { job: 'hourly', state: { name: 'hourly', paused: false, since: T0 } },
         { job: 'daily', state: { name: 'daily', paused: true, since: T0 } },
       ]);
+    });
+
+    it("catches up the other jobs when one job's catch-up fails", async () => {
+      unreadableRunsOf = 'hourly';
+      await boot(definition('hourly', HOURLY), definition('daily', '0 0 7 * * ?'));
+
+      expect(caughtUp.map((catchUp) => catchUp.job)).toEqual(['hourly', 'daily']);
+      expect(registry.getTimeouts()).toEqual(['hourly', 'daily']);
+    });
+  });
+
+  describe('in an HTTP application', () => {
+    beforeEach(() => {
+      adapterHost.httpAdapter = {} as AbstractHttpAdapter;
+    });
+
+    it('sets no timer and catches nothing up until the server listens', async () => {
+      await boot(definition('hourly', HOURLY));
+      await advanceTo('2025-01-01T10:00:00.000Z');
+
+      expect(registry.getTimeouts()).toEqual([]);
+      expect(caughtUp).toEqual([]);
+      expect(ticks).toEqual([]);
+    });
+
+    it('sets the timers and catches up once the server listens', async () => {
+      await boot(definition('hourly', HOURLY));
+      jest.setSystemTime(new Date('2025-01-01T09:30:00.000Z'));
+
+      adapterHost.listening = true;
+      await advanceTo('2025-01-01T10:00:00.000Z');
+
+      expect(caughtUp.map((catchUp) => catchUp.job)).toEqual(['hourly']);
+      expect(ticks.map((tick) => tick.scheduledFor)).toEqual(['2025-01-01T10:00:00.000Z']);
     });
   });
 

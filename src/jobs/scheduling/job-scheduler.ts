@@ -1,12 +1,14 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CLOCK, type Clock } from '../../common/clock.js';
 import { messageOf } from '../../common/errors.js';
 import { Env, MAX_TIMER_MS } from '../../config/env.js';
-import { JobStateRepository } from '../../database/job-state.repository.js';
+import { JobStateRepository, type JobState } from '../../database/job-state.repository.js';
 import { isScheduled, type ScheduledJobDefinition } from '../registry/job-definition.js';
 import { JobRegistry } from '../registry/job-registry.js';
 import { JobRunner } from '../runner/job-runner.js';
+import { afterListening } from './after-listening.js';
 import { CatchUp } from './catch-up.js';
 
 /**
@@ -27,16 +29,35 @@ export class JobScheduler implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly catchUp: CatchUp,
     private readonly env: Env,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly adapterHost: HttpAdapterHost,
   ) {}
 
-  /** Records the jobs seen for the first time, sets the timers, then runs once what was missed while the service was down. */
+  /**
+   * Records the jobs seen for the first time; once the server listens, sets the timers, then runs once what
+   * was missed while the service was down.
+   */
   async onApplicationBootstrap(): Promise<void> {
     const jobs = this.jobs.all();
     const states = await this.jobStates.ensure(
       jobs.map((job) => job.name),
       this.clock.now().toISOString(),
     );
-    const scheduled = jobs.filter(isScheduled);
+    for (const job of jobs.filter((job) => !isScheduled(job))) {
+      this.logger.log({ msg: 'job runs on demand only', job: job.name });
+    }
+    await afterListening(this.adapterHost, () => this.start(jobs.filter(isScheduled), states));
+  }
+
+  /** Stops the timers, then lets running jobs finish (Quartz's WaitForJobsToComplete). */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    for (const job of this.jobs.all()) {
+      if (this.timers.doesExist('timeout', job.name)) this.timers.deleteTimeout(job.name);
+    }
+    await this.runner.drain(this.env.SHUTDOWN_TIMEOUT_MS);
+  }
+
+  private async start(scheduled: ScheduledJobDefinition[], states: ReadonlyMap<string, JobState>): Promise<void> {
     for (const job of scheduled) {
       this.logger.log({
         msg: 'job scheduled',
@@ -47,19 +68,11 @@ export class JobScheduler implements OnApplicationBootstrap, BeforeApplicationSh
       });
       this.setTimerAfter(job, this.clock.now());
     }
-    for (const job of jobs.filter((job) => !isScheduled(job))) {
-      this.logger.log({ msg: 'job runs on demand only', job: job.name });
+    for (const job of scheduled) {
+      await this.catchUp.run(job, states.get(job.name)!).catch((error: unknown) => {
+        this.logger.error({ msg: 'catch-up run could not start', job: job.name, error: messageOf(error) });
+      });
     }
-    for (const job of scheduled) await this.catchUp.run(job, states.get(job.name)!);
-  }
-
-  /** Stops the timers, then lets running jobs finish (Quartz's WaitForJobsToComplete). */
-  async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    for (const job of this.jobs.all()) {
-      if (this.timers.doesExist('timeout', job.name)) this.timers.deleteTimeout(job.name);
-    }
-    await this.runner.drain(this.env.SHUTDOWN_TIMEOUT_MS);
   }
 
   private setTimerAfter(job: ScheduledJobDefinition, instant: Date): void {
