@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -168,13 +168,76 @@ describe('the service as a process', () => {
     expect(existsSync(join(dir, 'data'))).toBe(false);
   });
 
-  it('keeps a password in DATABASE_URL out of its start-up error', async () => {
-    const { code, output } = await runToExit(MAIN, { DATABASE_URL: 'mysql://admin:hunter2@db/jobs' }, dir);
+  it.each([
+    ['another scheme', 'mysql://admin:hunter2@db/jobs'],
+    ['one slash', 'postgres:/admin:hunter2@127.0.0.1/db'],
+    ['no scheme', 'admin:hunter2@host/db'],
+    ['an unencoded "@" and ":"', 'postgres://admin:hun@ter:2@host/db'],
+    // Valid in form: these fail when migrations first connect.
+    ['a port out of range', 'postgres://admin:hunter2@127.0.0.1:99999/db'],
+    ['no server listening', 'postgres://admin:hunter2@127.0.0.1:1/db'],
+  ])('keeps the password of a DATABASE_URL with %s out of its start-up error', async (_shape, url) => {
+    const { code, output } = await runToExit(MAIN, { DATABASE_URL: url }, dir);
     expect(code).toBe(1);
-    expect(output).toContain('DATABASE_URL');
-    expect(output).not.toContain('hunter2');
+    expect(output).toContain('DATABASE_URL=');
+    expect(output).toContain('admin:***@');
+    expect(output).not.toMatch(/hunter|ter:2/);
   });
 
+  describe('a SQLite file it cannot open', () => {
+    /** Where the file is, and why it cannot be opened, in the test's folder. */
+    type Case = (dir: string) => { file: string; why: string };
+    it.each<[string, Case]>([
+      // Node's recursive mkdir never returns here: /proc exists, but no folder can be made in it.
+      ['under /proc', () => ({ file: '/proc/nonexistent/db.sqlite', why: "mkdir '/proc/nonexistent'" })],
+      ['a folder', (dir) => ({ file: dir, why: 'unable to open database file: it is a folder' })],
+      ['under a file', (dir) => ({ file: fileIn(dir, 'db.sqlite'), why: `${join(dir, 'file')} is not a folder` })],
+      [
+        'two folders under a file',
+        (dir) => ({
+          file: fileIn(dir, 'a/db.sqlite'),
+          why: `ENOTDIR: not a directory, mkdir '${join(dir, 'file', 'a')}'`,
+        }),
+      ],
+    ])(
+      'stops start-up at once when the file is %s, naming DATABASE_URL, the file and why',
+      async (_where, where) => {
+        const { file, why } = where(dir);
+        const { code, output } = await runToExit(MAIN, { DATABASE_URL: `sqlite:${file}` }, dir);
+        expect(code).toBe(1);
+        expect(output).toContain(`DATABASE_URL=sqlite:${file}: cannot open the SQLite file ${file}: `);
+        expect(output).toContain(why);
+      },
+      // Well under runToExit's 15 s: a hang fails the test.
+      8000,
+    );
+  });
+
+  it('exits on a port in use before it records any run: no start-up report, no catch-up', async () => {
+    const url = `sqlite:${join(dir, 'jobpulse.db')}`;
+    server = await spawnServer(MAIN, { DATABASE_URL: url, REPORT_ON_STARTUP: 'false' }, dir);
+    const { port } = new URL(server.url);
+    // Cleanup every second: once a fire time has passed since the first server recorded the job, with no run, the
+    // second would catch it up (and arm its timer) if it got that far.
+    const second = {
+      DATABASE_URL: url,
+      HOST: '127.0.0.1',
+      PORT: port,
+      REPORT_ON_STARTUP: 'true',
+      CLEANUP_CRON: '* * * * * ?',
+    };
+    const nextSecond = Math.ceil(Date.now() / 1000) * 1000;
+    await new Promise((resolve) => setTimeout(resolve, nextSecond - Date.now() + 1));
+
+    const { code, output } = await runToExit(MAIN, second, dir);
+
+    expect(code).toBe(1);
+    expect(output).toContain(`"message":"HOST=127.0.0.1, PORT=${port}: cannot listen: listen EADDRINUSE`);
+    expect(output).not.toMatch(/start-up report requested|catching up a missed fire time|job scheduled/);
+    for (const job of ['daily-report', 'cleanup']) {
+      await request(server.url).get(`/api/jobs/${job}/runs`).expect(200, []);
+    }
+  });
   it('answers /health/ready 503 from SIGTERM on, while the run drains and /health/live still answers', async () => {
     database = await temporaryDatabase();
     const env = { DATABASE_URL: database.url, REPORT_ON_STARTUP: 'false', SLOW_REPORT_MS: '3000' };
@@ -202,3 +265,9 @@ describe('the service as a process', () => {
     client.close();
   });
 });
+
+/** A path under a regular file, which no one (not even root) can make a folder of. */
+function fileIn(dir: string, path: string): string {
+  writeFileSync(join(dir, 'file'), '');
+  return join(dir, 'file', path);
+}
