@@ -11,6 +11,9 @@ export async function createApp(options: AppOptions): Promise<INestApplication> 
   const app = await NestFactory.create(AppModule.forRoot(options), {
     logger: new ConsoleLogger({ json: true, logLevels: logLevelsUpTo(options.env.LOG_LEVEL) }),
     cors: corsOptions(options.env),
+    // A provider that cannot be built (the database file cannot be opened) rejects here, so that
+    // bootstrap prints its one `fatal` line, instead of Nest logging it and aborting the process.
+    abortOnError: false,
   });
   // Helmet's defaults (CSP included) suit an API that serves no HTML, and drop Express's X-Powered-By;
   // socket.io answers its own requests before Express, so its handshakes are untouched.
