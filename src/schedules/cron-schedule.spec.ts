@@ -513,6 +513,68 @@ describe('nextAfter', () => {
   });
 });
 
+describe('searchNextRuns: a search with a bound on its work', () => {
+  function search(cron: string, from: string, count: number, maxCandidates: number, timeZone = 'UTC') {
+    const { runs: found, searchedUntil } = CronSchedule.parse(cron, timeZone).searchNextRuns(
+      count,
+      new Date(from),
+      maxCandidates,
+    );
+    return { runs: found.map((instant) => instant.toISOString()), searchedUntil: searchedUntil?.toISOString() };
+  }
+
+  it('finds what nextRuns finds when the bound is not reached, and does not say searchedUntil', () => {
+    expect(search('0 0 12 L-3W * ?', NEW_YEAR_2026, 4, 20)).toEqual({
+      runs: at('12:00', '2026-01-28', '2026-02-25', '2026-03-27', '2026-04-27'),
+      searchedUntil: undefined,
+    });
+  });
+
+  it.each<[string, string, string]>([
+    ['0 0 12 L-28 2 ?', 'UTC', NEW_YEAR_2026],
+    ['0 0 12 L-28W * ?', 'UTC', NEW_YEAR_2026],
+    ['0 0/30 0-1 L-2 * ?', 'Europe/Berlin', '2026-03-15T00:00:00Z'],
+    ['0 30 2 * * ?', 'Europe/Berlin', '2026-03-27T12:00:00Z'],
+    ['0 0 12 ? 2 2#5', 'UTC', NEW_YEAR_2026],
+  ])(
+    'stops at the bound with every fire time up to searchedUntil and none missing: %s in %s',
+    (cron, timeZone, from) => {
+      const all = runs(cron, from, 25, timeZone);
+      for (const maxCandidates of [1, 2, 3, 7, 20]) {
+        const { runs: found, searchedUntil } = search(cron, from, 25, maxCandidates, timeZone);
+        expect(searchedUntil).toEqual(expect.any(String));
+        expect(found).toEqual(all.filter((instant) => instant <= (searchedUntil as string)));
+        expect(all.find((instant) => instant > (searchedUntil as string))).toBeDefined();
+      }
+    },
+  );
+
+  it('weighs one proposal a year for an L-n that no February has, even with seconds: it leaps over the days it is not', () => {
+    // Croner proposes 1 and 2 February (every second of them, for "* * *"); neither is ever L-29.
+    for (const cron of ['0 0 0 L-29 2 ?', '* * * L-29 2 ?']) {
+      expect(search(cron, NEW_YEAR_2026, 1, 10)).toEqual({ runs: [], searchedUntil: '2035-03-01T23:59:59.999Z' });
+    }
+  });
+
+  it('leaves the searches of the timers unbounded: a leap-day job still finds its next fire time', () => {
+    expect(CronSchedule.parse('0 0 12 29 2 ?').nextAfter(new Date(NEW_YEAR_2026))?.toISOString()).toBe(
+      '2028-02-29T12:00:00.000Z',
+    );
+    // 29 February is a Monday in 2072, then not until 2112 (2100 is no leap year).
+    expect(CronSchedule.parse('0 0 12 ? 2 2#5').nextAfter(new Date('2073-01-01T00:00:00Z'))?.toISOString()).toBe(
+      '2112-02-29T12:00:00.000Z',
+    );
+    expect(CronSchedule.parse('0 0 0 L-29 2 ?').nextAfter(new Date(NEW_YEAR_2026))).toBeNull();
+  });
+
+  it('finds the last L-n fire time before an instant by whole days: every second of three days before it is not', () => {
+    // May 2026 has 31 days: L-3 is the 28th.
+    expect(CronSchedule.parse('* * * L-3 * ?').previousBefore(new Date('2026-06-01T00:00:00Z'))?.toISOString()).toBe(
+      '2026-05-28T23:59:59.000Z',
+    );
+  });
+});
+
 describe('CronScheduleError names the field and the token', () => {
   it.each<[string, string[]]>([
     // Every field is checked by Quartz's rules (the full table is in quartz-fields.spec.ts), this one for instance.

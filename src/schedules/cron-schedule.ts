@@ -1,5 +1,13 @@
 import { Cron, type CronOptions } from 'croner';
 import { CronScheduleError } from './cron-schedule-error.js';
+import {
+  HOUR_MS,
+  localDateTime,
+  sameWallTime,
+  startOfLocalDay,
+  startOfLocalDayOf,
+  type LocalDateTime,
+} from './local-time.js';
 import { checkQuartzFields, toCronerField } from './quartz-fields.js';
 
 export { CronScheduleError } from './cron-schedule-error.js';
@@ -79,18 +87,29 @@ export class CronSchedule {
     return this.nextRuns(1, instant)[0] ?? null;
   }
 
-  /** Up to `count` fire times strictly after `instant`, in order. */
+  /** Up to `count` fire times strictly after `instant`, in order: as far as it takes, so a timer never misses one. */
   nextRuns(count: number, instant: Date): Date[] {
+    return this.searchNextRuns(count, instant, Number.POSITIVE_INFINITY).runs;
+  }
+
+  /**
+   * Up to `count` fire times strictly after `instant`, in order, weighing no more than
+   * `maxCandidates` of croner's proposals: each costs tens of microseconds, and an expression that
+   * rarely or never fires (`0 0 0 L-29 2 ?`) would otherwise be searched up to the year 3000.
+   */
+  searchNextRuns(count: number, instant: Date, maxCandidates: number): FireTimeSearch {
     const runs: Date[] = [];
     let cursor = instant;
-    while (runs.length < count) {
-      const [next] = this.cron.nextRuns(1, cursor);
+    for (let weighed = 0; runs.length < count; weighed += 1) {
+      if (weighed === maxCandidates) return { runs, searchedUntil: cursor };
+      const next = this.cron.nextRun(cursor);
       if (!next) break;
-      const skipMs = this.msToSkip(next);
-      if (skipMs === 0) runs.push(next);
-      cursor = new Date(next.getTime() + skipMs);
+      const verdict = this.verdictOn(next);
+      if (verdict === 'fires') runs.push(next);
+      cursor =
+        verdict instanceof Object ? this.justBeforeNextLastRelativeDay(verdict, next) : new Date(next.getTime() + 1);
     }
-    return runs;
+    return { runs };
   }
 
   /** The last fire time strictly before `instant`, or null when there is none. */
@@ -99,39 +118,63 @@ export class CronSchedule {
     for (;;) {
       const [previous] = this.cron.previousRuns(1, cursor);
       if (!previous) return null;
-      if (this.msToSkip(previous) === 0) return previous;
-      cursor = previous;
+      const verdict = this.verdictOn(previous);
+      if (verdict === 'fires') return previous;
+      cursor = verdict instanceof Object ? startOfLocalDayOf(previous, this.timeZone) : previous;
     }
   }
 
   /**
-   * 0 when croner's `candidate` is a fire time, else how far to move on.
-   * In Quartz syntax, as Quartz does, a wall time that daylight saving skips
-   * does not fire (croner moves it to the end of the gap), and a wall time it
-   * repeats fires once (croner fires interval schedules in both passes). A
-   * candidate of `L-n` on the wrong day of its month is skipped with the rest
-   * of that day, an hour at a time so that no jump crosses local midnight.
+   * Whether croner's `candidate` is a fire time. In Quartz syntax, as Quartz does, a wall time that
+   * daylight saving skips does not fire (croner moves it to the end of the gap), and a wall time it
+   * repeats fires once (croner fires interval schedules in both passes). For `L-n`, croner proposes
+   * every day it can fall on: a candidate on another day is answered with that day, so that a search
+   * can leap over the rest of it and the days after it.
    */
-  private msToSkip(candidate: Date): number {
-    if (!this.quartz) return 0;
-    if (!this.cron.match(candidate)) return 1;
+  private verdictOn(candidate: Date): 'fires' | 'not-this-instant' | OtherDay {
+    if (!this.quartz) return 'fires';
+    if (!this.cron.match(candidate)) return 'not-this-instant';
     const local = localDateTime(candidate, this.timeZone);
-    if (sameWallTime(local, localDateTime(new Date(candidate.getTime() - HOUR_MS), this.timeZone))) return 1;
-    if (!this.lastRelativeDay || local.day === dayOfLastRelativeDay(this.lastRelativeDay, local.year, local.month)) {
-      return 0;
+    if (sameWallTime(local, localDateTime(new Date(candidate.getTime() - HOUR_MS), this.timeZone))) {
+      return 'not-this-instant';
     }
-    const msToMidnight = ((24 - local.hour) * 3600 - local.minute * 60 - local.second) * 1000;
-    return Math.max(1, Math.min(HOUR_MS, msToMidnight - 1));
+    const rule = this.lastRelativeDay;
+    if (!rule || local.day === dayOfLastRelativeDay(rule, local.year, local.month)) return 'fires';
+    return { local, rule };
+  }
+
+  /**
+   * Just before the next `L-n` day after `local`'s begins: later in this month, or in the next month
+   * (or at the start of the month after, when the next is too short for it). That is one proposal a
+   * month instead of one for each of the up to eight days croner proposes. Croner's proposals are
+   * strictly after the instant returned, and the day may fire at its first.
+   */
+  private justBeforeNextLastRelativeDay({ local, rule }: OtherDay, candidate: Date): Date {
+    const { year, month } = local;
+    const thisMonth = dayOfLastRelativeDay(rule, year, month);
+    // Month 13 is January of the next year: Date.UTC, which every calendar reckoning here goes through, carries it over.
+    const nextMonth = dayOfLastRelativeDay(rule, year, month + 1);
+    const [toMonth, toDay] =
+      thisMonth !== undefined && thisMonth > local.day
+        ? [month, thisMonth]
+        : nextMonth === undefined
+          ? [month + 2, 1]
+          : [month + 1, nextMonth];
+    const start = startOfLocalDay(year, toMonth, toDay, local, candidate, this.timeZone);
+    return new Date(Math.max(start ? start.getTime() - 1 : 0, candidate.getTime() + 1));
   }
 }
 
-const HOUR_MS = 3_600_000;
+/** A candidate of `L-n` on another day of its month than the rule's. */
+interface OtherDay {
+  local: LocalDateTime;
+  rule: LastRelativeDay;
+}
 
-type LocalDateTime = ReturnType<typeof localDateTime>;
-
-/** The same reading of the clock: an hour apart, only when daylight saving repeats an hour. */
-function sameWallTime(a: LocalDateTime, b: LocalDateTime): boolean {
-  return (Object.keys(a) as (keyof LocalDateTime)[]).every((part) => a[part] === b[part]);
+/** Fire times found by `searchNextRuns`; `searchedUntil` when it stopped before finding `count`: none is missing before it. */
+export interface FireTimeSearch {
+  runs: Date[];
+  searchedUntil?: Date;
 }
 
 interface LastRelativeDay {
@@ -180,29 +223,4 @@ function assertTimeZone(timeZone: string): void {
       `"${timeZone}" is not an IANA time zone (such as UTC, Europe/Berlin, America/New_York)`,
     );
   }
-}
-
-function localDateTime(
-  instant: Date,
-  timeZone: string,
-): Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', number> {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  }).formatToParts(instant);
-  const value = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((part) => part.type === type)?.value);
-  return {
-    year: value('year'),
-    month: value('month'),
-    day: value('day'),
-    hour: value('hour'),
-    minute: value('minute'),
-    second: value('second'),
-  };
 }
