@@ -449,6 +449,33 @@ describe('GET /api/schedules/preview', () => {
       expect(new Set(next).size).toBe(100);
     });
 
+    it('bounds the work of an expression that never fires, and says how far it looked', async () => {
+      // No February has a day 29 days before its last. This took 0.5 s of CPU a request, searching to the year 3000.
+      const { body } = await request(server.url)
+        .get('/api/schedules/preview')
+        .query({ cron: '0 0 0 L-29 2 ?', from: NEW_YEAR_2026, count: 100 })
+        .expect(200);
+      expect(body).toEqual({
+        cron: '0 0 0 L-29 2 ?',
+        timeZone: 'UTC',
+        next: [],
+        searchedUntil: '2225-03-01T23:59:59.999Z',
+      });
+    });
+
+    it('returns fewer fire times than asked when the search stops first, every one before searchedUntil', async () => {
+      // L-28 in February is the 1st of a leap February.
+      const { body } = await request(server.url)
+        .get('/api/schedules/preview')
+        .query({ cron: '0 0 12 L-28 2 ?', from: NEW_YEAR_2026, count: 100 })
+        .expect(200);
+      const leapFebruaries = Array.from({ length: 400 }, (_, index) => 2026 + index)
+        .filter((year) => year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0))
+        .map((year) => `${year}-02-01T12:00:00.000Z`);
+      expect(body.next.length).toBeLessThan(100);
+      expect(body.next).toEqual(leapFebruaries.filter((instant) => instant < body.searchedUntil));
+    });
+
     it('starts from the current time when from is not given', async () => {
       const before = Date.now();
       const next = await preview({ cron: '0 0 12 * * ?', count: 1 });

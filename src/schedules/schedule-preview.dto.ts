@@ -32,4 +32,6 @@ export interface SchedulePreview {
   timeZone: string;
   /** Fire times strictly after `from`, as ISO-8601 UTC instants. */
   next: string[];
+  /** Present when the search stopped before finding `count` fire times: `next` holds every one up to this instant. */
+  searchedUntil?: string;
 }
