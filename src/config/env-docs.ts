@@ -66,7 +66,9 @@ function rowOf(variable: DeclaredVariable, defaultValue: unknown): Row {
         accepts,
         meaning,
       }
-    : { variable: name, value: variable.format(defaultValue), accepts, meaning };
+    : defaultValue === undefined
+      ? { variable: name, value: undefined, example: '', accepts, meaning }
+      : { variable: name, value: variable.format(defaultValue), accepts, meaning };
 }
 
 /** `.env.example`: every variable with its meaning, what it accepts and its default, by section. */
@@ -96,7 +98,8 @@ function comment(text: string): string[] {
   for (const word of unbrokenWords(text)) {
     if (line.length > 1 && line.length + 1 + word.length > ENV_EXAMPLE_WIDTH) {
       lines.push(line);
-      line = '#';
+      // Indented, a line beginning `NAME=value` is not mistaken for a setting commented out.
+      line = /^[A-Z][A-Z0-9_]*=/.test(word) ? '# ' : '#';
     }
     line += ` ${word}`;
   }
@@ -121,7 +124,7 @@ export function renderConfigurationTable(): string {
     .map(({ title, rows }) => {
       const cells = rows.map((row) => [
         `\`${row.variable}\``,
-        row.value === undefined ? `unset: ${row.defaultInWords}` : `\`${row.value}\``,
+        row.value !== undefined ? `\`${row.value}\`` : row.defaultInWords ? `unset: ${row.defaultInWords}` : 'unset',
         row.accepts,
         row.meaning,
       ]);

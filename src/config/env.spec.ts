@@ -38,6 +38,22 @@ describe('loadEnv', () => {
       RUN_LEASE_MS: 15000,
       MISFIRE_THRESHOLD: 86_400_000,
       STARTUP_RUN_WINDOW: 600_000,
+      NODE_ENV: 'development',
+      AUTH_MODE: 'off',
+      AUTH_JWKS_URL: undefined,
+      AUTH_JWT_SECRET: undefined,
+      AUTH_ISSUER: undefined,
+      AUTH_AUDIENCE: undefined,
+      AUTH_ROLES_CLAIM: 'roles',
+      AUTH_VIEWER_ROLE: 'viewer',
+      AUTH_OPERATOR_ROLE: 'operator',
+      AUTH_CLOCK_TOLERANCE: 30_000,
+      METRICS_TOKEN: undefined,
+      TRUST_PROXY: 0,
+      RATE_LIMIT_READS: 600,
+      RATE_LIMIT_WRITES: 30,
+      SOCKET_MESSAGES_PER_SECOND: 20,
+      SOCKETS_PER_USER: 20,
     });
   });
 
@@ -191,11 +207,10 @@ describe('loadEnv', () => {
   });
 
   it('ignores unknown variables', () => {
-    const env = loadEnv({ PATH: '/usr/bin', NODE_ENV: 'production', SOMETHING_ELSE: 'garbage', PORT: '4000' });
+    const env = loadEnv({ PATH: '/usr/bin', SOMETHING_ELSE: 'garbage', PORT: '4000' });
 
     expect(env.PORT).toBe(4000);
     expect(env).not.toHaveProperty('PATH');
-    expect(env).not.toHaveProperty('NODE_ENV');
     expect(env).not.toHaveProperty('SOMETHING_ELSE');
   });
 
@@ -309,5 +324,95 @@ describe('redactCredentials', () => {
     'at f (file:///app/node_modules/@nestjs/core/injector.js:12:5)',
   ])('leaves %s alone', (value) => {
     expect(redactCredentials(value)).toBe(value);
+  });
+});
+
+describe('sign-in settings', () => {
+  const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
+  const jwt = { AUTH_JWT_SECRET: SECRET, AUTH_ISSUER: 'https://login.test', AUTH_AUDIENCE: 'jobpulse' };
+
+  it('leaves sign-in off outside production when no key is given', () => {
+    expect(loadEnv({}).AUTH_MODE).toBe('off');
+    expect(loadEnv({ NODE_ENV: 'test' }).AUTH_MODE).toBe('off');
+  });
+
+  it('turns sign-in on when a key is given', () => {
+    expect(loadEnv(jwt).AUTH_MODE).toBe('jwt');
+    expect(
+      loadEnv({ ...jwt, AUTH_JWT_SECRET: undefined, AUTH_JWKS_URL: 'https://login.test/jwks.json' }).AUTH_MODE,
+    ).toBe('jwt');
+  });
+
+  it('refuses production without sign-in, naming AUTH_MODE, and with CORS_ORIGINS=*', () => {
+    const error = validationErrorOf({ NODE_ENV: 'production', AUTH_MODE: 'off' });
+
+    expect(namedVariables(error)).toEqual(['AUTH_MODE', 'CORS_ORIGINS']);
+    expect(error.message).toContain('AUTH_MODE=off is refused when NODE_ENV=production');
+    expect(error.message).toContain('CORS_ORIGINS=* is refused when NODE_ENV=production');
+  });
+
+  it('refuses production with no settings at all, naming what is missing', () => {
+    const error = validationErrorOf({ NODE_ENV: 'production' });
+
+    expect(namedVariables(error)).toEqual(['AUTH_AUDIENCE', 'AUTH_ISSUER', 'AUTH_JWKS_URL', 'CORS_ORIGINS']);
+  });
+
+  it('accepts production with sign-in and explicit origins', () => {
+    const env = loadEnv({ ...jwt, NODE_ENV: 'production', CORS_ORIGINS: 'https://app.example.com' });
+
+    expect(env.AUTH_MODE).toBe('jwt');
+  });
+
+  it('refuses a wildcard among the origins in production', () => {
+    const error = validationErrorOf({ ...jwt, NODE_ENV: 'production', CORS_ORIGINS: 'https://app.example.com, *' });
+
+    expect(namedVariables(error)).toEqual(['CORS_ORIGINS']);
+  });
+
+  it('needs an issuer and an audience with AUTH_MODE=jwt', () => {
+    const error = validationErrorOf({ AUTH_JWT_SECRET: SECRET });
+
+    expect(namedVariables(error)).toEqual(['AUTH_AUDIENCE', 'AUTH_ISSUER']);
+  });
+
+  it('refuses both a key set and a secret', () => {
+    const error = validationErrorOf({ ...jwt, AUTH_JWKS_URL: 'https://login.test/jwks.json' });
+
+    expect(namedVariables(error)).toEqual(['AUTH_JWT_SECRET']);
+    expect(error.message).toContain('not both');
+  });
+
+  it('refuses a short secret without showing it', () => {
+    const error = validationErrorOf({ ...jwt, AUTH_JWT_SECRET: 'short-secret-value' });
+
+    expect(namedVariables(error)).toEqual(['AUTH_JWT_SECRET']);
+    expect(error.message).toContain('at least 32 characters');
+    expect(error.message).not.toContain('short-secret-value');
+    expect(error.message).toContain('AUTH_JWT_SECRET=***');
+  });
+
+  it('keeps the secret out of a message about it', () => {
+    const error = validationErrorOf({ ...jwt, AUTH_JWKS_URL: 'https://login.test/jwks.json' });
+
+    expect(error.message).not.toContain(SECRET);
+  });
+
+  it('refuses a METRICS_TOKEN that is too short, without showing it', () => {
+    const error = validationErrorOf({ METRICS_TOKEN: 'tiny-token' });
+
+    expect(namedVariables(error)).toEqual(['METRICS_TOKEN']);
+    expect(error.message).not.toContain('tiny-token');
+  });
+
+  it.each([
+    ['NODE_ENV', 'staging'],
+    ['AUTH_MODE', 'maybe'],
+    ['AUTH_JWKS_URL', 'login.test/jwks'],
+    ['AUTH_ROLES_CLAIM', 'realm access'],
+    ['AUTH_CLOCK_TOLERANCE', '1h'],
+  ])('rejects %s=%s', (name, value) => {
+    const withIssuerAndAudience = { AUTH_ISSUER: 'https://login.test', AUTH_AUDIENCE: 'jobpulse' };
+
+    expect(namedVariables(validationErrorOf({ ...withIssuerAndAudience, [name]: value }))).toEqual([name]);
   });
 });

@@ -1,4 +1,13 @@
-import { IsString, IsTimeZone, Matches, MinLength, validateSync, ValidationError } from 'class-validator';
+import {
+  IsOptional,
+  IsString,
+  IsTimeZone,
+  IsUrl,
+  Matches,
+  MinLength,
+  validateSync,
+  ValidationError,
+} from 'class-validator';
 import { hostname } from 'node:os';
 import { cronExpressionProblem } from '../schedules/is-cron-expression.validator.js';
 import { declaredVariables, Variable } from './variable.decorator.js';
@@ -11,6 +20,12 @@ const MAX_RETENTION_MS = MAX_RETENTION_DAYS * 86_400_000;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
+
+export const NODE_ENVS = ['development', 'production', 'test'] as const;
+export type NodeEnvName = (typeof NODE_ENVS)[number];
+
+export const AUTH_MODES = ['jwt', 'off'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
 
 /**
  * Every setting jobpulse reads from the environment: its kind, validation, default and meaning.
@@ -50,6 +65,166 @@ export class Env {
       '`debug` adds each published event, client connections and ignored ticks of paused jobs.',
   })
   LOG_LEVEL: LogLevelName = 'log';
+
+  @Variable.oneOf(NODE_ENVS, {
+    group: 'Server',
+    meaning:
+      '`production` refuses to start without sign-in or with `CORS_ORIGINS=*`; `development` writes readable ' +
+      'logs instead of JSON lines.',
+  })
+  NODE_ENV: NodeEnvName = 'development';
+
+  @Variable.oneOf(AUTH_MODES, {
+    group: 'Sign-in and roles',
+    meaning:
+      '`jwt`: every request and socket needs a bearer token (JWT) from your identity provider, and a role. `off`: ' +
+      'anyone who reaches the port is an operator, for local development only (a warning says so at start-up; ' +
+      'refused when `NODE_ENV=production`).',
+    computedDefault: {
+      shownAs: '`jwt` when `NODE_ENV=production` or `AUTH_JWKS_URL` or `AUTH_JWT_SECRET` is set, else `off`',
+      example: 'jwt',
+    },
+  })
+  AUTH_MODE: AuthMode = 'off';
+
+  @Variable.string({
+    group: 'Sign-in and roles',
+    meaning:
+      "Your OpenID Connect provider's key set (its `jwks_uri`), for RS256, PS256, ES256 and EdDSA tokens. Fetched " +
+      'when first needed, cached, and fetched again when a token names an unknown key (at most every 30 s).',
+    accepts: 'an `https://` (or `http://`) URL',
+  })
+  @IsOptional()
+  @IsUrl(
+    { require_protocol: true, protocols: ['http', 'https'], require_tld: false },
+    {
+      message:
+        'AUTH_JWKS_URL must be an http:// or https:// URL such as https://login.example.com/.well-known/jwks.json',
+    },
+  )
+  AUTH_JWKS_URL?: string;
+
+  @Variable.string({
+    group: 'Sign-in and roles',
+    meaning: 'A shared secret for HS256 tokens, instead of `AUTH_JWKS_URL`. Never logged.',
+    accepts: 'at least 32 characters',
+    secret: true,
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'AUTH_JWT_SECRET must be at least 32 characters (HS256 needs a 256-bit key)' })
+  AUTH_JWT_SECRET?: string;
+
+  @Variable.string({
+    group: 'Sign-in and roles',
+    meaning: "The `iss` every token must carry: your provider's issuer URL. Required when `AUTH_MODE=jwt`.",
+    accepts: 'the exact issuer, such as `https://login.example.com/realms/ops`',
+  })
+  @IsOptional()
+  @IsString()
+  AUTH_ISSUER?: string;
+
+  @Variable.string({
+    group: 'Sign-in and roles',
+    meaning:
+      'The `aud` every token must include: the client or API jobpulse is registered as. Required when `AUTH_MODE=jwt`.',
+    accepts: 'one audience, such as `jobpulse`',
+  })
+  @IsOptional()
+  @IsString()
+  AUTH_AUDIENCE?: string;
+
+  @Variable.string({
+    group: 'Sign-in and roles',
+    meaning:
+      "The token claim holding the user's roles: a claim name (`roles`, `https://example.com/roles`) or a dotted " +
+      'path into nested claims (`realm_access.roles`, Keycloak). An array of names or one space-separated string.',
+    accepts: 'a claim name or dotted path',
+  })
+  @IsString()
+  @Matches(/^\S+$/, { message: 'AUTH_ROLES_CLAIM must be a claim name or a dotted path such as realm_access.roles' })
+  AUTH_ROLES_CLAIM = 'roles';
+
+  @Variable.string({
+    group: 'Sign-in and roles',
+    meaning: 'The role name, in your tokens, that may read jobs, runs, reports, events and previews, and subscribe.',
+    accepts: 'a role name',
+  })
+  @IsString()
+  @MinLength(1)
+  AUTH_VIEWER_ROLE = 'viewer';
+
+  @Variable.string({
+    group: 'Sign-in and roles',
+    meaning: 'The role name, in your tokens, that may also trigger, retry, pause and resume jobs.',
+    accepts: 'a role name',
+  })
+  @IsString()
+  @MinLength(1)
+  AUTH_OPERATOR_ROLE = 'operator';
+
+  @Variable.duration({
+    min: 0,
+    max: 5 * 60 * 1000,
+    group: 'Sign-in and roles',
+    meaning: "How far a token's `exp` and `nbf` may be off, for clocks that differ between machines.",
+  })
+  AUTH_CLOCK_TOLERANCE = 30_000;
+
+  @Variable.string({
+    group: 'Sign-in and roles',
+    meaning:
+      'When set, `GET /metrics` needs `Authorization: Bearer <METRICS_TOKEN>` (a Prometheus `bearer_token`). ' +
+      'Unset, it needs none. Never logged.',
+    accepts: 'at least 16 characters',
+    secret: true,
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'METRICS_TOKEN must be at least 16 characters' })
+  METRICS_TOKEN?: string;
+
+  @Variable.integer({
+    min: 0,
+    max: 10,
+    group: 'Limits',
+    meaning:
+      'How many proxies (nginx, a load balancer) stand in front of jobpulse: their `X-Forwarded-For` gives the ' +
+      'client address that rate limits count by. `0` trusts none.',
+  })
+  TRUST_PROXY = 0;
+
+  @Variable.integer({
+    min: 1,
+    max: 1_000_000,
+    group: 'Limits',
+    meaning: 'REST reads each client (user, or address without sign-in) may make per minute; then `429`.',
+  })
+  RATE_LIMIT_READS = 600;
+
+  @Variable.integer({
+    min: 1,
+    max: 1_000_000,
+    group: 'Limits',
+    meaning: 'Triggers, retries, pauses, resumes and schedule previews each client may make per minute; then `429`.',
+  })
+  RATE_LIMIT_WRITES = 30;
+
+  @Variable.integer({
+    min: 1,
+    max: 10_000,
+    group: 'Limits',
+    meaning: 'socket.io messages each socket may send per second; a socket that keeps sending faster is disconnected.',
+  })
+  SOCKET_MESSAGES_PER_SECOND = 20;
+
+  @Variable.integer({
+    min: 1,
+    max: 100_000,
+    group: 'Limits',
+    meaning: 'Sockets one user (token `sub`, or one address without sign-in) may hold open at once.',
+  })
+  SOCKETS_PER_USER = 20;
 
   @Variable.string({
     group: 'Database and replicas',
@@ -234,7 +409,12 @@ export function loadEnv(source: Record<string, string | undefined>): Env {
   }
   const cronOverrides = cronOverridesIn(source);
   const env = Object.assign(new Env(cronOverrides), given);
-  const problems = [...validateSync(env, { forbidUnknownValues: true }).map(describe), ...cronProblems(cronOverrides)];
+  if (given.AUTH_MODE === undefined) env.AUTH_MODE = defaultAuthMode(env);
+  const problems = [
+    ...validateSync(env, { forbidUnknownValues: true }).map(describe),
+    ...cronProblems(cronOverrides),
+    ...securityProblems(env),
+  ];
   if (problems.length > 0) throw new EnvValidationError(`Invalid environment:\n${problems.join('\n')}`);
   return env;
 }
@@ -261,9 +441,52 @@ function cronProblems(overrides: ReadonlyMap<string, string>): string[] {
   });
 }
 
+function defaultAuthMode(env: Env): AuthMode {
+  return env.NODE_ENV === 'production' || env.AUTH_JWKS_URL || env.AUTH_JWT_SECRET ? 'jwt' : 'off';
+}
+
+type SecurityVariable =
+  'AUTH_MODE' | 'CORS_ORIGINS' | 'AUTH_JWKS_URL' | 'AUTH_JWT_SECRET' | 'AUTH_ISSUER' | 'AUTH_AUDIENCE';
+
+/** Settings that are each valid but together would leave the service open, or sign-in unusable. */
+function securityProblems(env: Env): string[] {
+  const problems: string[] = [];
+  const problem = (variable: SecurityVariable, message: string) =>
+    problems.push(`  ${variable}=${shown(variable, env[variable] ?? '')}: ${message}`);
+  if (env.NODE_ENV === 'production') {
+    if (env.AUTH_MODE === 'off')
+      problem('AUTH_MODE', 'AUTH_MODE=off is refused when NODE_ENV=production: set AUTH_JWKS_URL or AUTH_JWT_SECRET');
+    if (env.CORS_ORIGINS.split(',').some((origin) => origin.trim() === '*'))
+      problem(
+        'CORS_ORIGINS',
+        'CORS_ORIGINS=* is refused when NODE_ENV=production: list the origins of your apps, such as https://app.example.com',
+      );
+  }
+  if (env.AUTH_MODE === 'jwt') {
+    if (!env.AUTH_JWKS_URL && !env.AUTH_JWT_SECRET)
+      problem('AUTH_JWKS_URL', 'AUTH_MODE=jwt needs AUTH_JWKS_URL (an identity provider) or AUTH_JWT_SECRET (HS256)');
+    if (env.AUTH_JWKS_URL && env.AUTH_JWT_SECRET)
+      problem('AUTH_JWT_SECRET', 'set AUTH_JWKS_URL or AUTH_JWT_SECRET, not both');
+    if (!env.AUTH_ISSUER) problem('AUTH_ISSUER', 'AUTH_ISSUER is required when AUTH_MODE=jwt');
+    if (!env.AUTH_AUDIENCE) problem('AUTH_AUDIENCE', 'AUTH_AUDIENCE is required when AUTH_MODE=jwt');
+  }
+  return problems;
+}
+
+const SECRET_VARIABLES = new Set(
+  declaredVariables(Env)
+    .filter((variable) => variable.secret)
+    .map((variable) => variable.name),
+);
+
 function describe(error: ValidationError): string {
-  const got = JSON.stringify(typeof error.value === 'string' ? redactCredentials(error.value) : error.value);
-  return `  ${error.property}=${got}: ${Object.values(error.constraints ?? {}).join('; ')}`;
+  return `  ${error.property}=${shown(error.property, error.value)}: ${Object.values(error.constraints ?? {}).join('; ')}`;
+}
+
+/** A value as an error message may show it: secrets never, passwords in URLs neither. */
+function shown(variable: string, value: unknown): string {
+  if (SECRET_VARIABLES.has(variable)) return '***';
+  return JSON.stringify(typeof value === 'string' ? redactCredentials(value) : value);
 }
 
 /**

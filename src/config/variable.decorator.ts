@@ -1,7 +1,8 @@
 import { IsBoolean, IsIn, IsInt, Max, Min } from 'class-validator';
 
 /** Sections of `.env.example` and of the configuration table, in the order they appear. */
-export type VariableGroup = 'Server' | 'Database and replicas' | 'Scheduling' | 'Runs' | 'Retention';
+export type VariableGroup =
+  'Server' | 'Sign-in and roles' | 'Limits' | 'Database and replicas' | 'Scheduling' | 'Runs' | 'Retention';
 
 export type VariableKind = 'integer' | 'duration' | 'boolean' | 'enum' | 'string';
 
@@ -12,6 +13,8 @@ export interface VariableDescription {
   meaning: string;
   /** For a default computed at start-up (NODE_ID): how the docs show it, and the value `.env.example` suggests. */
   computedDefault?: { shownAs: string; example: string };
+  /** Never shown: a rejected value is written `***` in the start-up error. */
+  secret?: boolean;
 }
 
 /** One environment variable as `Env` declares it: read by `loadEnv` to convert it and by the docs renderer. */
