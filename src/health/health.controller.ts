@@ -2,8 +2,11 @@ import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, type HealthCheckResult } from '@nestjs/terminus';
 import { HealthService } from './health.service.js';
 import { ReadinessService } from './readiness.service.js';
+import { Access } from '../auth/access.decorator.js';
 
+/** Probes need no token: the orchestrator has none. */
 @Controller('health')
+@Access('public')
 export class HealthController {
   constructor(
     private readonly health: HealthService,

@@ -3,8 +3,10 @@ import { ListQueryDto } from '../common/list-query.dto.js';
 import type { Run } from '../database/runs.repository.js';
 import { JobsService, type JobView } from './jobs.service.js';
 import { RunsService } from './runs.service.js';
+import { Access } from '../auth/access.decorator.js';
 
 @Controller('api/jobs')
+@Access('viewer')
 export class JobsController {
   constructor(
     private readonly jobs: JobsService,
@@ -23,6 +25,7 @@ export class JobsController {
 
   /** 202: the run goes on in the background; follow it on topic `jobs` or at `/api/runs/:runId`. */
   @Post(':name/trigger')
+  @Access('operator')
   @HttpCode(HttpStatus.ACCEPTED)
   async trigger(@Param('name') name: string): Promise<{ runId: string; job: string; status: string }> {
     const run = await this.runs.trigger(name);
@@ -31,12 +34,14 @@ export class JobsController {
 
   /** The job stops firing on schedule (its ticks leave no runs) until resumed; stored, so it survives a restart. */
   @Post(':name/pause')
+  @Access('operator')
   @HttpCode(HttpStatus.OK)
   pause(@Param('name') name: string): Promise<JobView> {
     return this.jobs.setPaused(name, true);
   }
 
   @Post(':name/resume')
+  @Access('operator')
   @HttpCode(HttpStatus.OK)
   resume(@Param('name') name: string): Promise<JobView> {
     return this.jobs.setPaused(name, false);

@@ -2,8 +2,10 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ListQueryDto } from '../common/list-query.dto.js';
 import type { Report } from '../database/reports.repository.js';
 import { ReportsService } from './reports.service.js';
+import { Access } from '../auth/access.decorator.js';
 
 @Controller('api/reports')
+@Access('viewer')
 export class ReportsController {
   constructor(private readonly reports: ReportsService) {}
 

@@ -1,8 +1,10 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { SchedulePreviewQueryDto, type SchedulePreview } from './schedule-preview.dto.js';
 import { SchedulesService } from './schedules.service.js';
+import { Access } from '../auth/access.decorator.js';
 
 @Controller('api/schedules')
+@Access('viewer')
 export class SchedulesController {
   constructor(private readonly schedules: SchedulesService) {}
 
