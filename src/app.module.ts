@@ -6,6 +6,7 @@ import type { Env } from './config/env.js';
 import { GatewayModule } from './gateway/gateway.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import type { IReportGenerator } from './reports/report-generator.js';
 import { SchedulesModule } from './schedules/schedules.module.js';
 
@@ -30,6 +31,7 @@ export class AppModule {
         JobsModule.forRoot({ reportGenerator: options.reportGenerator }),
         GatewayModule,
         HealthModule,
+        MetricsModule,
         ...(options.imports ?? []),
       ],
     };
