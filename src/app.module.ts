@@ -1,6 +1,7 @@
 import { DynamicModule, Module, type ModuleMetadata, type Type } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import type { Clock } from './common/clock.js';
+import { AuthModule } from './auth/auth.module.js';
 import { ConfigModule } from './config/config.module.js';
 import type { Env } from './config/env.js';
 import { GatewayModule } from './gateway/gateway.module.js';
@@ -26,6 +27,8 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(options.env, options.clock),
+        // First, so that its guard runs before any other: the rate limits count by the user it finds.
+        AuthModule,
         ScheduleModule.forRoot(),
         SchedulesModule,
         JobsModule.forRoot({ reportGenerator: options.reportGenerator }),
