@@ -5,8 +5,6 @@ import { rolesIn } from './roles-claim.js';
 
 /** How long a fetched key set is trusted before it is fetched again. */
 const KEY_SET_MAX_AGE_MS = 10 * 60 * 1000;
-/** A token naming an unknown key refetches the key set at most this often, so bad tokens cannot flood the provider. */
-const KEY_SET_COOLDOWN_MS = 30 * 1000;
 const KEY_SET_TIMEOUT_MS = 5000;
 
 /** Never HS*: a key set's public key must not be usable as an HMAC secret (algorithm confusion). */
@@ -36,6 +34,7 @@ export class KeySetUnavailableError extends Error {}
 export type TokenSettings = Pick<
   Env,
   | 'AUTH_JWKS_URL'
+  | 'AUTH_JWKS_COOLDOWN'
   | 'AUTH_JWT_SECRET'
   | 'AUTH_ISSUER'
   | 'AUTH_AUDIENCE'
@@ -60,7 +59,7 @@ export class TokenVerifier {
     } else {
       this.key = createRemoteJWKSet(new URL(settings.AUTH_JWKS_URL!), {
         cacheMaxAge: KEY_SET_MAX_AGE_MS,
-        cooldownDuration: KEY_SET_COOLDOWN_MS,
+        cooldownDuration: settings.AUTH_JWKS_COOLDOWN,
         timeoutDuration: KEY_SET_TIMEOUT_MS,
       });
       this.algorithms = ASYMMETRIC_ALGORITHMS;

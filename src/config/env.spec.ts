@@ -41,6 +41,7 @@ describe('loadEnv', () => {
       NODE_ENV: 'development',
       AUTH_MODE: 'off',
       AUTH_JWKS_URL: undefined,
+      AUTH_JWKS_COOLDOWN: 30_000,
       AUTH_JWT_SECRET: undefined,
       AUTH_ISSUER: undefined,
       AUTH_AUDIENCE: undefined,

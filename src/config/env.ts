@@ -91,7 +91,7 @@ export class Env {
     group: 'Sign-in and roles',
     meaning:
       "Your OpenID Connect provider's key set (its `jwks_uri`), for RS256, PS256, ES256 and EdDSA tokens. Fetched " +
-      'when first needed, cached, and fetched again when a token names an unknown key (at most every 30 s).',
+      'when first needed, cached for 10 minutes, and fetched again when a token names an unknown key.',
     accepts: 'an `https://` (or `http://`) URL',
   })
   @IsOptional()
@@ -103,6 +103,16 @@ export class Env {
     },
   )
   AUTH_JWKS_URL?: string;
+
+  @Variable.duration({
+    min: 0,
+    max: 60 * 60 * 1000,
+    group: 'Sign-in and roles',
+    meaning:
+      'After fetching `AUTH_JWKS_URL`, how long a token naming an unknown key is refused without fetching it again: ' +
+      'a rotated key is picked up after at most this long, and bad tokens cannot flood the provider.',
+  })
+  AUTH_JWKS_COOLDOWN = 30_000;
 
   @Variable.string({
     group: 'Sign-in and roles',
