@@ -7,6 +7,8 @@ import type { Env } from './config/env.js';
 import { GatewayModule } from './gateway/gateway.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
+import { LimitsModule } from './limits/limits.module.js';
+import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import type { IReportGenerator } from './reports/report-generator.js';
 import { SchedulesModule } from './schedules/schedules.module.js';
@@ -27,8 +29,10 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(options.env, options.clock),
+        LoggingModule.forRoot(options.env),
         // First, so that its guard runs before any other: the rate limits count by the user it finds.
         AuthModule,
+        LimitsModule,
         ScheduleModule.forRoot(),
         SchedulesModule,
         JobsModule.forRoot({ reportGenerator: options.reportGenerator }),
