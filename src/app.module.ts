@@ -8,7 +8,6 @@ import { GatewayModule } from './gateway/gateway.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { LimitsModule } from './limits/limits.module.js';
-import { LimitsModule } from './limits/limits.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import type { IReportGenerator } from './reports/report-generator.js';
@@ -33,7 +32,6 @@ export class AppModule {
         LoggingModule.forRoot(options.env),
         // First, so that its guard runs before any other: the rate limits count by the user it finds.
         AuthModule,
-        LimitsModule,
         LimitsModule,
         ScheduleModule.forRoot(),
         SchedulesModule,
