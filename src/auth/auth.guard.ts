@@ -9,7 +9,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { ACCESS_METADATA, type AccessLevel, type Principal } from './access.decorator.js';
-import { Authenticator, MissingTokenError } from './authenticator.js';
+import { Authenticator, bearerTokenOf, MissingTokenError } from './authenticator.js';
 import { OriginPolicy } from './origin-policy.js';
 import { InvalidTokenError } from './token-verifier.js';
 
@@ -67,9 +67,4 @@ export class AuthGuard implements CanActivate {
       throw new ServiceUnavailableException((error as Error).message);
     }
   }
-}
-
-function bearerTokenOf(header: string | undefined): string | undefined {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  return match?.[1];
 }

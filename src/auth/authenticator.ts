@@ -46,3 +46,8 @@ export class Authenticator implements OnModuleInit {
     return this.verifier.verify(token);
   }
 }
+
+/** The token of an `Authorization: Bearer <token>` header. */
+export function bearerTokenOf(header: string | undefined): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
+}

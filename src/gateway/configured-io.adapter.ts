@@ -8,22 +8,33 @@ import { settlesWithin } from '../common/settles-within.js';
 import { Env } from '../config/env.js';
 import { corsOptions } from './cors-options.js';
 import { EventsGateway } from './events.gateway.js';
+import { gateMessages } from './message-gate.js';
+import { SocketAdmission } from './socket-admission.js';
 
 /** How long shutdown waits for queued events to be written to clients. */
 const FLUSH_TIMEOUT_MS = 2000;
 
 /**
- * socket.io with the service's CORS policy, and a close that first lets
- * queued events go out. A provider, so `app.ts` only installs it.
+ * The largest packet a client may send: the handshake, which carries the
+ * token (an identity provider's JWT with many roles runs to several kB);
+ * every message is far smaller. A larger packet closes its connection.
+ */
+export const MAX_PACKET_BYTES = 16 * 1024;
+
+/**
+ * socket.io with the service's CORS policy, its admission of handshakes and
+ * limits on messages, and a close that first lets queued events go out. A
+ * provider, so `app.ts` only installs it.
  */
 @Injectable()
 export class ConfiguredIoAdapter extends IoAdapter {
   private readonly cors: ServerOptions['cors'];
 
   constructor(
-    env: Env,
+    private readonly env: Env,
     private readonly http: HttpAdapterHost<AbstractHttpAdapter<HttpServer>>,
     private readonly gateway: EventsGateway,
+    private readonly admission: SocketAdmission,
   ) {
     super();
     this.cors = corsOptions(env);
@@ -31,8 +42,20 @@ export class ConfiguredIoAdapter extends IoAdapter {
 
   /** Port 0 means the application's own HTTP server, which exists only once the application does: read it here. */
   override createIOServer(port: number, options?: ServerOptions): Server {
-    const settings = { ...options, cors: this.cors };
-    return port === 0 ? new Server(this.http.httpAdapter.getHttpServer(), settings) : new Server(port, settings);
+    const settings: Partial<ServerOptions> = {
+      ...options,
+      cors: this.cors,
+      allowRequest: this.admission.allowRequest,
+      maxHttpBufferSize: MAX_PACKET_BYTES,
+    };
+    const server =
+      port === 0 ? new Server(this.http.httpAdapter.getHttpServer(), settings) : new Server(port, settings);
+    server.use((socket, next) => void this.admission.admit(socket, next));
+    server.use((socket, next) => {
+      gateMessages(socket, this.env.SOCKET_MESSAGES_PER_SECOND);
+      next();
+    });
+    return server;
   }
 
   /**

@@ -6,8 +6,10 @@ import type { JobpulseEvent, RunEventType } from '../../src/notifier/events.js';
 const WAIT_MS = 5000;
 
 export interface ConnectOptions {
-  /** The handshake's `auth`, e.g. `{ lastEventId: 42 }` to resume. */
+  /** The handshake's `auth`, e.g. `{ lastEventId: 42 }` to resume, `{ token }` to sign in. */
   auth?: Record<string, unknown>;
+  /** Headers of the handshake, such as the `Origin` a browser would send. */
+  extraHeaders?: Record<string, string>;
 }
 
 /** A real socket.io client that records every `event` it receives, in order. */
@@ -29,7 +31,13 @@ export class TestClient {
   }
 
   static async connect(url: string, options: ConnectOptions = {}): Promise<TestClient> {
-    const socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: options.auth });
+    const socket = io(url, {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      auth: options.auth,
+      extraHeaders: options.extraHeaders,
+    });
     // Listening before the handshake completes: the server may answer it at once.
     const client = new TestClient(socket);
     await new Promise<void>((resolve, reject) => {
@@ -70,6 +78,18 @@ export class TestClient {
 
   eventsOfRun(runId: string): JobpulseEvent[] {
     return this.events.filter((event) => (event.data as { runId?: string }).runId === runId);
+  }
+
+  /** Resolves with the reason once the socket is disconnected, by either side. */
+  disconnected(timeoutMs = WAIT_MS): Promise<string> {
+    if (this.socket.disconnected) return Promise.resolve('already disconnected');
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`still connected after ${timeoutMs} ms`)), timeoutMs);
+      this.socket.once('disconnect', (reason) => {
+        clearTimeout(timer);
+        resolve(reason);
+      });
+    });
   }
 
   close(): void {
