@@ -1,6 +1,7 @@
 import { DynamicModule, Module, type ModuleMetadata, type Type } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import type { Clock } from './common/clock.js';
+import { ApiDocsModule } from './api-docs/api-docs.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { ConfigModule } from './config/config.module.js';
 import type { Env } from './config/env.js';
@@ -39,6 +40,7 @@ export class AppModule {
         GatewayModule,
         HealthModule,
         MetricsModule,
+        ApiDocsModule,
         ...(options.imports ?? []),
       ],
     };
