@@ -28,10 +28,21 @@ export interface Subscriber {
 /** What delivery reads of the notifier's feed. */
 export type StoredEvents = Pick<EventFeed, 'readAfter' | 'readBetween' | 'oldestId' | 'latestId'>;
 
+/** Told what delivery sent to sockets, for metrics. */
+export interface DeliveryObserver {
+  /** A live event was sent to its topic's room. */
+  delivered(event: JobpulseEvent): void;
+  /** A stored event was sent to one resuming socket that had missed it. */
+  replayed(event: JobpulseEvent): void;
+  /** A socket was sent a resync message. */
+  resynced(): void;
+}
+
 export interface EventDeliveryOptions {
   /** Sends an event to every local socket in its topic's room. */
   broadcast(event: JobpulseEvent): void;
   logger: LoggerService;
+  observer?: DeliveryObserver;
   /** The safety net for hints that never arrived (an adapter outage). */
   pollIntervalMs?: number;
   /** Events read per query. */
@@ -209,6 +220,7 @@ export class EventDelivery {
   ): Promise<ReplayOutcome> {
     if (starts.some((start) => start > horizon) || (await this.pruned(Math.min(...starts), horizon))) {
       subscriber.send({ type: 'resync', latestEventId: horizon });
+      this.options.observer?.resynced();
       state.resumeFrom = horizon;
       for (const [topic, coverage] of state.coverage) {
         if (subscriber.has(topic)) coverage.from = horizon;
@@ -224,6 +236,7 @@ export class EventDelivery {
       const [from, to] = ranges.get(event.topic)!;
       if (event.id <= from || event.id > to) continue;
       subscriber.send(event);
+      this.options.observer?.replayed(event);
       replayed += 1;
     }
     return { replayed };
@@ -256,12 +269,14 @@ export class EventDelivery {
     for (let event = this.own.get(horizon + 1); event; event = this.own.get(horizon + 1)) {
       this.own.delete(event.id);
       this.options.broadcast(event);
+      this.options.observer?.delivered(event);
       this.horizon = horizon = event.id;
     }
     if (!read && this.hinted <= horizon) return horizon;
     try {
       for await (const event of this.feed.readAfter(horizon, this.batchSize)) {
         this.options.broadcast(event);
+        this.options.observer?.delivered(event);
         this.horizon = horizon = event.id;
       }
       for (const id of this.own.keys()) if (id <= horizon) this.own.delete(id);
