@@ -1,4 +1,5 @@
 import { Inject, Logger, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { Kysely } from 'kysely';
 import { Env, redactCredentials } from '../config/env.js';
 import { createDatabase, DATABASE, DatabaseUrlError, migrateToLatest } from './database.js';
@@ -7,6 +8,7 @@ import { HealthRepository } from './health.repository.js';
 import { JobStateRepository } from './job-state.repository.js';
 import { ReportsRepository } from './reports.repository.js';
 import { RunsRepository } from './runs.repository.js';
+import { StorageErrorFilter } from './storage-error.filter.js';
 import type { Database } from './schema.js';
 
 const repositories = [RunsRepository, ReportsRepository, EventsRepository, JobStateRepository, HealthRepository];
@@ -26,6 +28,7 @@ const repositories = [RunsRepository, ReportsRepository, EventsRepository, JobSt
       },
     },
     ...repositories,
+    { provide: APP_FILTER, useClass: StorageErrorFilter },
   ],
   exports: [DATABASE, ...repositories],
 })

@@ -2,9 +2,9 @@ import { jest } from '@jest/globals';
 import { Logger, ServiceUnavailableException } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TerminusModule, type HealthCheckResult } from '@nestjs/terminus';
-import { Env, loadEnv } from '../config/env.js';
 import { HealthRepository } from '../database/health.repository.js';
 import { DATABASE_TIMEOUT_MS, ReadinessService } from './readiness.service.js';
+import { SqliteFile } from './sqlite-file.js';
 
 describe('ReadinessService', () => {
   let database: { ping: jest.Mock<() => Promise<void>>; pendingMigrations: jest.Mock<() => Promise<string[]>> };
@@ -19,7 +19,7 @@ describe('ReadinessService', () => {
       imports: [TerminusModule.forRoot({ logger: false })],
       providers: [
         ReadinessService,
-        { provide: Env, useValue: loadEnv({ DATABASE_URL: 'sqlite::memory:' }) },
+        { provide: SqliteFile, useValue: null },
         { provide: HealthRepository, useValue: database },
       ],
     }).compile();

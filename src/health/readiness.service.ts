@@ -1,11 +1,11 @@
-import { Injectable, Logger, OnModuleDestroy, OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
 import {
   HealthCheckService,
   HealthIndicatorService,
   type HealthCheckResult,
   type HealthIndicatorFunction,
 } from '@nestjs/terminus';
-import { Env, redactCredentials } from '../config/env.js';
+import { redactCredentials } from '../config/env.js';
 import { HealthRepository } from '../database/health.repository.js';
 import { SqliteFile } from './sqlite-file.js';
 
@@ -20,19 +20,16 @@ export const DATABASE_TIMEOUT_MS = 800;
 @Injectable()
 export class ReadinessService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(ReadinessService.name);
-  private readonly sqliteFile: SqliteFile | undefined;
   private shuttingDown = false;
   /** The checks failing at the last probe: the log gets a line when they change, not one per probe. */
   private failing = '';
 
   constructor(
-    env: Env,
+    @Inject(SqliteFile) private readonly sqliteFile: SqliteFile | null,
     private readonly database: HealthRepository,
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-  ) {
-    this.sqliteFile = SqliteFile.of(env.DATABASE_URL);
-  }
+  ) {}
 
   async onModuleInit(): Promise<void> {
     await this.sqliteFile?.remember();
