@@ -7,6 +7,7 @@ import { temporaryDatabase, type TemporaryDatabase } from './support/database.js
 import { eventually } from './support/deferred.js';
 import { MAIN, runToExit, SLOW_REPORT_SERVER, spawnServer, type ServerProcess } from './support/server-process.js';
 import { TestClient } from './support/socket.js';
+import { HS256_ENV } from './support/tokens.js';
 
 /** These run the built service (`npm test` builds first) as a separate process. */
 describe('the service as a process', () => {
@@ -160,6 +161,21 @@ describe('the service as a process', () => {
       'DAILY_REPORT_CRON',
       { DAILY_REPORT_CRON: '0 0 7 ? * 6#6' },
       'DAILY_REPORT_CRON is not a valid cron expression: Quartz day-of-week field',
+    ],
+    [
+      'NODE_ENV=production without sign-in',
+      { NODE_ENV: 'production', CORS_ORIGINS: 'https://app.example.com' },
+      'AUTH_MODE=jwt needs AUTH_JWKS_URL (an identity provider) or AUTH_JWT_SECRET (HS256)',
+    ],
+    [
+      'NODE_ENV=production with AUTH_MODE=off',
+      { NODE_ENV: 'production', AUTH_MODE: 'off', CORS_ORIGINS: 'https://app.example.com' },
+      'AUTH_MODE=off is refused when NODE_ENV=production',
+    ],
+    [
+      'NODE_ENV=production with CORS_ORIGINS=*',
+      { NODE_ENV: 'production', ...HS256_ENV, CORS_ORIGINS: '*' },
+      'CORS_ORIGINS=* is refused when NODE_ENV=production',
     ],
   ])('refuses to start with a bad %s and names it', async (_name, env, message) => {
     const { code, output } = await runToExit(MAIN, env, dir);
