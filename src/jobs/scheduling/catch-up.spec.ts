@@ -32,6 +32,7 @@ describe('CatchUp', () => {
   let startOutcome: () => Promise<RunStart>;
   /** `<job>@<fire time>` of the runs a tick or catch-up already recorded. */
   let recordedFireTimes: Set<string>;
+  let runsReadable: boolean;
 
   beforeAll(() => Logger.overrideLogger(false));
 
@@ -40,6 +41,7 @@ describe('CatchUp', () => {
     started = [];
     startOutcome = () => Promise.reject(new Error('set by the spec'));
     recordedFireTimes = new Set();
+    runsReadable = true;
   });
 
   function catchUp(env: Record<string, string> = {}): CatchUp {
@@ -50,7 +52,10 @@ describe('CatchUp', () => {
       },
     };
     const runs: Pick<RunsRepository, 'existsForFireTime'> = {
-      existsForFireTime: (job, scheduledFor) => Promise.resolve(recordedFireTimes.has(`${job}@${scheduledFor}`)),
+      existsForFireTime: (job, scheduledFor) =>
+        runsReadable
+          ? Promise.resolve(recordedFireTimes.has(`${job}@${scheduledFor}`))
+          : Promise.reject(new Error('database down')),
     };
     startOutcome = () => Promise.resolve({ accepted: false, reason: 'claimed' });
     return new CatchUp(runner as JobRunner, runs as RunsRepository, loadEnv(env), clock);
@@ -148,5 +153,13 @@ describe('CatchUp', () => {
 
     await expect(subject.run(scheduled(HOURLY), state())).resolves.toBeUndefined();
     expect(started).toHaveLength(1);
+  });
+
+  it('lets nothing escape when the runs cannot be read, starting nothing', async () => {
+    const subject = catchUp();
+    runsReadable = false;
+
+    await expect(subject.run(scheduled(HOURLY), state())).resolves.toBeUndefined();
+    expect(started).toHaveLength(0);
   });
 });

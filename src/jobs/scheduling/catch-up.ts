@@ -24,6 +24,7 @@ export class CatchUp {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
+  /** Never rejects: a job whose catch-up fails (the database is down) is logged, and the others still catch up. */
   async run(job: ScheduledJobDefinition, state: JobState): Promise<void> {
     if (state.paused || job.options.misfire === 'ignore') return;
     const now = this.clock.now();
@@ -35,9 +36,9 @@ export class CatchUp {
       this.logger.warn({ msg: 'missed fire time too old to catch up', job: job.name, scheduledFor: missed, lateMs });
       return;
     }
-    if (await this.runs.existsForFireTime(job.name, missed.toISOString())) return;
-    this.logger.log({ msg: 'catching up a missed fire time', job: job.name, scheduledFor: missed, lateMs });
     try {
+      if (await this.runs.existsForFireTime(job.name, missed.toISOString())) return;
+      this.logger.log({ msg: 'catching up a missed fire time', job: job.name, scheduledFor: missed, lateMs });
       const start = await this.runner.start(job, { trigger: 'catch-up', scheduledFor: missed, options: job.options });
       if (!start.accepted && start.reason === 'claimed') {
         this.logger.log({ msg: 'missed fire time caught up by another replica', job: job.name, scheduledFor: missed });

@@ -36,8 +36,6 @@ describe('JobScheduler', () => {
   let ticks: { job: string; scheduledFor: string; options: JobOptions | undefined; at: string }[];
   let drained: number[];
   let caughtUp: { job: string; state: JobState }[];
-  /** The job whose catch-up cannot read its runs. */
-  let unreadableRunsOf: string | undefined;
   let adapterHost: HttpAdapterHost;
   let scheduler: JobScheduler;
 
@@ -52,7 +50,6 @@ describe('JobScheduler', () => {
     ticks = [];
     drained = [];
     caughtUp = [];
-    unreadableRunsOf = undefined;
     const runner: Pick<JobRunner, 'tick' | 'drain'> = {
       tick: (job, scheduledFor, options) => {
         ticks.push({ job: job.name, scheduledFor: scheduledFor.toISOString(), options, at: new Date().toISOString() });
@@ -72,7 +69,7 @@ describe('JobScheduler', () => {
     const catchUp: Pick<CatchUp, 'run'> = {
       run: (job, state) => {
         caughtUp.push({ job: job.name, state });
-        return job.name === unreadableRunsOf ? Promise.reject(new Error('database down')) : Promise.resolve();
+        return Promise.resolve();
       },
     };
     // No HTTP adapter, as in a TestingModule: nothing waits for the server to listen.
@@ -243,14 +240,6 @@ describe('JobScheduler', () => {
         { job: 'hourly', state: { name: 'hourly', paused: false, since: T0 } },
         { job: 'daily', state: { name: 'daily', paused: true, since: T0 } },
       ]);
-    });
-
-    it("catches up the other jobs when one job's catch-up fails", async () => {
-      unreadableRunsOf = 'hourly';
-      await boot(definition('hourly', HOURLY), definition('daily', '0 0 7 * * ?'));
-
-      expect(caughtUp.map((catchUp) => catchUp.job)).toEqual(['hourly', 'daily']);
-      expect(registry.getTimeouts()).toEqual(['hourly', 'daily']);
     });
   });
 

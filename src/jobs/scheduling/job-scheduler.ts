@@ -69,9 +69,7 @@ export class JobScheduler implements OnApplicationBootstrap, BeforeApplicationSh
       this.setTimerAfter(job, this.clock.now());
     }
     for (const job of scheduled) {
-      await this.catchUp.run(job, states.get(job.name)!).catch((error: unknown) => {
-        this.logger.error({ msg: 'catch-up run could not start', job: job.name, error: messageOf(error) });
-      });
+      await this.catchUp.run(job, states.get(job.name)!);
     }
   }
 
