@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { CronSchedule, CronScheduleError } from './cron-schedule.js';
 
 // Every expected instant below was worked out by hand from a calendar of the year in question
@@ -609,5 +610,40 @@ describe('nicknames and options beyond Quartz', () => {
     expect(CronSchedule.parse('@hourly').nextAfter(new Date('2026-01-01T10:15:00Z'))?.toISOString()).toBe(
       '2026-01-01T11:00:00.000Z',
     );
+  });
+});
+
+describe('the last answer kept per count', () => {
+  const iso = (instants: Date[]) => instants.map((instant) => instant.toISOString());
+
+  it('answers as a fresh schedule would, before, on and after its first fire time', () => {
+    const kept = CronSchedule.parse('0 0 * * * ?', 'UTC');
+    for (const from of [
+      '2026-01-01T10:15:00Z',
+      '2026-01-01T10:59:59Z',
+      '2026-01-01T11:00:00Z',
+      '2026-01-01T10:00:00Z',
+    ]) {
+      const fresh = CronSchedule.parse('0 0 * * * ?', 'UTC');
+
+      expect(iso(kept.nextRuns(3, new Date(from)))).toEqual(iso(fresh.nextRuns(3, new Date(from))));
+    }
+  });
+
+  it('does not search a schedule that never fires again', () => {
+    const never = CronSchedule.parse('0 0 0 30 2 ?', 'UTC');
+    const search = jest.spyOn(never, 'searchNextRuns');
+
+    expect(never.nextRuns(5, new Date('2026-01-01T00:00:00Z'))).toEqual([]);
+    expect(never.nextRuns(5, new Date('2026-06-01T00:00:00Z'))).toEqual([]);
+
+    expect(search).toHaveBeenCalledTimes(1);
+  });
+
+  it('hands out copies, so a caller cannot change the next answer', () => {
+    const hourly = CronSchedule.parse('0 0 * * * ?', 'UTC');
+    hourly.nextRuns(2, new Date('2026-01-01T10:15:00Z')).pop();
+
+    expect(hourly.nextRuns(2, new Date('2026-01-01T10:16:00Z'))).toHaveLength(2);
   });
 });

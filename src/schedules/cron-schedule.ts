@@ -32,6 +32,8 @@ export class CronSchedule {
     private readonly lastRelativeDay?: LastRelativeDay,
   ) {}
 
+  private readonly lastNextRuns = new Map<number, { from: number; runs: Date[] }>();
+
   static parse(expression: string, timeZone = 'UTC'): CronSchedule {
     assertTimeZone(timeZone);
     const fields = expression.trim().split(/\s+/);
@@ -87,9 +89,19 @@ export class CronSchedule {
     return this.nextRuns(1, instant)[0] ?? null;
   }
 
-  /** Up to `count` fire times strictly after `instant`, in order: as far as it takes, so a timer never misses one. */
+  /**
+   * Up to `count` fire times strictly after `instant`, in order: as far as it takes, so a timer never
+   * misses one. The last answer per count is kept: it stays right until its first fire time passes,
+   * so the catalogue of a job that rarely or never fires is not searched again on every request.
+   */
   nextRuns(count: number, instant: Date): Date[] {
-    return this.searchNextRuns(count, instant, Number.POSITIVE_INFINITY).runs;
+    const known = this.lastNextRuns.get(count);
+    const time = instant.getTime();
+    if (known && time >= known.from && (known.runs.length === 0 || time < known.runs[0].getTime()))
+      return [...known.runs];
+    const runs = this.searchNextRuns(count, instant, Number.POSITIVE_INFINITY).runs;
+    this.lastNextRuns.set(count, { from: time, runs });
+    return [...runs];
   }
 
   /**
