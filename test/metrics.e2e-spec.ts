@@ -135,6 +135,31 @@ describe('GET /metrics', () => {
     );
   });
 
+  it('counts the events sent to sockets live, replayed to a resuming socket, and resyncs', async () => {
+    server = await startApp();
+    client = await TestClient.connect(server.url);
+    await client.emit('subscribe', { topics: ['jobs'] });
+    const before = await scrape();
+
+    const trigger = await request(server.url).post('/api/jobs/daily-report/trigger').expect(202);
+    await client.waitFor(runEvent('job.succeeded', { runId: trigger.body.runId }));
+    const [first] = client.eventsOfRun(trigger.body.runId);
+    const resuming = await TestClient.connect(server.url, { auth: { lastEventId: first.id - 1 } });
+    const replay = await resuming.emit<{ replayed: number }>('subscribe', { topics: ['jobs'] });
+    resuming.close();
+    const lost = await TestClient.connect(server.url, { auth: { lastEventId: 1_000_000 } });
+    await expect(lost.emit('subscribe', { topics: ['jobs'] })).resolves.toMatchObject({ resync: true });
+    lost.close();
+    const after = await scrape();
+
+    const grown = growthBetween(before, after);
+    const liveJobEvents = client.events.filter((event) => event.topic === 'jobs').length;
+    expect(grown('jobpulse_events_delivered_total', { topic: 'jobs' })).toBe(liveJobEvents);
+    expect(replay.replayed).toBeGreaterThanOrEqual(2);
+    expect(grown('jobpulse_events_replayed_total', { topic: 'jobs' })).toBe(replay.replayed);
+    expect(grown('jobpulse_resyncs_total')).toBe(1);
+  });
+
   it('counts the connected sockets', async () => {
     server = await startApp();
     expect(valueOf(await scrape(), 'jobpulse_connected_sockets')).toBe(0);

@@ -12,6 +12,7 @@ import {
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import type { Server, Socket } from 'socket.io';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { EventFeed } from '../notifier/event-feed.js';
 import { TOPICS, type Topic } from '../notifier/events.js';
 import { ClientPresence } from './client-presence.js';
@@ -45,6 +46,7 @@ export class EventsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
   constructor(
     private readonly feed: EventFeed,
     private readonly presence: ClientPresence,
+    private readonly metrics: MetricsService,
   ) {}
 
   /**
@@ -57,6 +59,7 @@ export class EventsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     this.delivery = new EventDelivery(this.feed, {
       broadcast: (event) => server.local.to(roomOf(event.topic)).emit('event', event),
       logger: this.logger,
+      observer: this.metrics.events,
     });
     this.feed.published$.subscribe((event) => this.delivery.published(event));
     this.feed.storedByReplicas$.subscribe((id) => this.delivery.hint(id));
