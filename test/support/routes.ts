@@ -10,11 +10,15 @@ interface RouteLayer {
   route?: { path: string; methods: Record<string, boolean> };
 }
 
-/** Every route the application's HTTP router serves, as Express holds them. */
+/**
+ * Every route the application's HTTP router serves, as Express holds them. Wildcard
+ * paths (`{/*splat}`) are where Nest mounts middleware for every route; no
+ * controller declares one.
+ */
 export function routesOf(app: INestApplication): Route[] {
   const express = app.getHttpAdapter().getInstance() as { router: { stack: RouteLayer[] } };
   return express.router.stack.flatMap(({ route }) =>
-    route
+    route && !route.path.includes('*')
       ? Object.keys(route.methods)
           .filter((method) => method !== '_all')
           .map((method) => ({ method: method.toUpperCase(), path: route.path }))
