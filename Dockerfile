@@ -1,5 +1,7 @@
 # syntax=docker/dockerfile:1
-# jobpulse container image: docker build -t jobpulse . && docker run -p 3000:3000 -v jobpulse-data:/app/data jobpulse
+# jobpulse container image: docker build -t jobpulse . (running it: docs/deployment.md).
+# test/production-install.e2e-spec.ts performs the runtime stage's steps without Docker and reads this file,
+# so that its environment, install command, health check, stop signal and command stay those of the image.
 # Node.js LTS on Debian 12, like the machines jobpulse is developed and tested on.
 ARG NODE_IMAGE=node:24-bookworm-slim
 
@@ -19,28 +21,32 @@ COPY nest-cli.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-# --- prod-deps: runtime dependencies only (better-sqlite3 built for this Node.js)
+# --- prod-deps: runtime dependencies only, from the lock file; install scripts on, for better-sqlite3's addon
 FROM toolchain AS prod-deps
-RUN npm ci --omit=dev
+RUN npm ci --omit=dev --ignore-scripts=false
 
 # --- runtime: no compiler, no dev dependencies, not root
 FROM ${NODE_IMAGE} AS runtime
-ENV NODE_ENV=production
+# production refuses to start without sign-in or with CORS_ORIGINS=*: pass AUTH_* and CORS_ORIGINS at run time.
+ENV NODE_ENV=production \
+    DATABASE_URL=sqlite:/data/jobpulse.db \
+    PORT=3000
 WORKDIR /app
-# package.json carries "type": "module", which dist/*.js needs.
+# package.json carries "type": "module", which dist/*.js needs. The code stays root's: the service cannot rewrite it.
 COPY package.json ./
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# DATABASE_URL defaults to sqlite:./data/jobpulse.db, i.e. /app/data: the only place the service writes.
-RUN mkdir -p /app/data && chown node:node /app/data
+# The SQLite file's folder: the only place the service writes. Unused with a postgres:// DATABASE_URL.
+RUN mkdir /data && chown node:node /data
 USER node
-VOLUME ["/app/data"]
+VOLUME ["/data"]
 EXPOSE 3000
 # Liveness: the process answers. Slim images have no curl: ask /health/live with Node's own fetch.
 # /health/ready is for load balancers: it answers 503 through a drain, while the container is still healthy.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# Exec form: node is PID 1 and receives SIGTERM itself; it drains running jobs
+# Exec form: node is PID 1 and receives the stop signal itself; it drains running jobs
 # (up to SHUTDOWN_TIMEOUT_MS, 30 s by default) and exits 0. Give `docker stop`
 # more time than that, e.g. `docker stop -t 40`.
+STOPSIGNAL SIGTERM
 CMD ["node", "dist/main.js"]
