@@ -1,3 +1,4 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { IsIsoInstant, parseIsoInstant } from './is-iso-instant.validator.js';
@@ -7,6 +8,13 @@ export const MAX_PAGE_SIZE = 500;
 
 /** `?limit=&before=` of every list route: newest first, `before` an ISO-8601 instant to page back. */
 export class ListQueryDto {
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_PAGE_SIZE,
+    default: 50,
+    description: 'How many to list.',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -14,6 +22,12 @@ export class ListQueryDto {
   @Max(MAX_PAGE_SIZE)
   limit = 50;
 
+  @ApiPropertyOptional({
+    type: 'string',
+    format: 'date-time',
+    description:
+      'Lists only items strictly older (runs by startedAt, reports by createdAt): an ISO-8601 instant with an offset, such as 2026-01-31T07:00:00.000Z.',
+  })
   @IsOptional()
   @IsIsoInstant()
   before?: string;
