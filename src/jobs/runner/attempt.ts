@@ -59,6 +59,7 @@ export class AttemptExecutor {
       trigger: run.trigger,
       attempt: run.attempt,
       of: run.maxAttempts,
+      node: run.node,
     });
     await this.ledger.publish('job.started', run);
     const context: JobContext = {

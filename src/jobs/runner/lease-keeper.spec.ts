@@ -168,6 +168,9 @@ describe('LeaseKeeper', () => {
         msg: 'run abandoned',
         job: 'sync',
         runId: 'dead',
+        trigger: dead.trigger,
+        attempt: dead.attempt,
+        node: dead.node,
         startedAt: dead.startedAt,
       });
     });

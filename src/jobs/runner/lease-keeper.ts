@@ -84,7 +84,15 @@ export class LeaseKeeper implements OnApplicationBootstrap, OnApplicationShutdow
     try {
       const abandoned = await this.ledger.abandonExpired(this.activeRunIds());
       for (const run of abandoned) {
-        this.logger.warn({ msg: 'run abandoned', job: run.job, runId: run.id, startedAt: run.startedAt });
+        this.logger.warn({
+          msg: 'run abandoned',
+          job: run.job,
+          runId: run.id,
+          trigger: run.trigger,
+          attempt: run.attempt,
+          node: run.node,
+          startedAt: run.startedAt,
+        });
         await this.ledger.publish('job.abandoned', run);
       }
     } catch (error) {

@@ -78,7 +78,15 @@ export class OverlapQueue implements OnApplicationBootstrap, OnApplicationShutdo
       this.queued.delete(job.name);
       return conflict;
     }
-    this.logger.log({ msg: 'run queued', job: job.name, runId: run.id, trigger: run.trigger, behind: runningRunId });
+    this.logger.log({
+      msg: 'run queued',
+      job: job.name,
+      runId: run.id,
+      trigger: run.trigger,
+      attempt: run.attempt,
+      node: run.node,
+      behind: runningRunId,
+    });
     await this.ledger.publish('job.queued', queued);
     this.promote(job.name);
     return queued;

@@ -144,7 +144,15 @@ export class RunLedger {
       error: `skipped: run ${runningRunId} of ${run.job} is still running`,
     };
     if (await this.runs.insert(skipped, claim)) return undefined;
-    this.logger.warn({ msg: 'run skipped', job: run.job, runId: run.id, trigger: run.trigger, runningRunId });
+    this.logger.warn({
+      msg: 'run skipped',
+      job: run.job,
+      runId: run.id,
+      trigger: run.trigger,
+      attempt: run.attempt,
+      node: run.node,
+      runningRunId,
+    });
     await this.publish('job.skipped', skipped);
     return skipped;
   }
@@ -168,6 +176,7 @@ export class RunLedger {
       attempt: run.attempt,
       of: run.maxAttempts,
       durationMs: finished.durationMs,
+      node: run.node,
       ...(outcome.error ? { error: outcome.error } : {}),
       ...(nextAttemptAt ? { nextAttemptAt: nextAttemptAt.toISOString() } : {}),
       ...(stack ? { stack } : {}),
