@@ -7,6 +7,7 @@ import type { AppOptions } from './app.module.js';
 import { messageOf } from './common/errors.js';
 import { EnvValidationError, loadEnv, redactCredentials } from './config/env.js';
 import { DatabaseUrlError } from './database/database.js';
+import { writeStartUpFailure } from './logging/start-up-failure.js';
 
 /**
  * Starts the service from the environment (and `./.env` when present), exits
@@ -39,6 +40,6 @@ export async function bootstrap(options: Omit<AppOptions, 'env'> = {}): Promise<
 }
 
 function exitWith(message: string): never {
-  process.stderr.write(`${JSON.stringify({ level: 'fatal', context: 'Main', message: redactCredentials(message) })}\n`);
+  writeStartUpFailure(redactCredentials(message));
   process.exit(1);
 }

@@ -68,9 +68,7 @@ function expectAlive(replica: Replica): void {
 
 /** Log lines that would mean a replica crashed or let an error escape. */
 function crashLines(replica: Replica) {
-  return logLines(replica).filter(
-    (line) => line.level === 'fatal' || /unhandled|uncaught/i.test(JSON.stringify(line.message)),
-  );
+  return logLines(replica).filter((line) => line.level === 'fatal' || /unhandled|uncaught/i.test(JSON.stringify(line)));
 }
 
 /**
@@ -256,9 +254,7 @@ describe('three replicas on one PostgreSQL database', () => {
       const takers = await eventually(
         () =>
           Promise.resolve(
-            survivors.filter((replica) =>
-              logsWith(replica, 'run abandoned').some((line) => line.message.runId === run.id),
-            ),
+            survivors.filter((replica) => logsWith(replica, 'run abandoned').some((line) => line.runId === run.id)),
           ),
         (found) => found.length > 0,
       );
@@ -396,7 +392,7 @@ describe('three replicas on one PostgreSQL database', () => {
       );
       expect(finished).toMatchObject({ status: 'succeeded', node: b.nodeId });
       expect(
-        logsWith(b, 'run outcome (succeeded) recorded after retrying').some((line) => line.message.runId === inFlight),
+        logsWith(b, 'run outcome (succeeded) recorded after retrying').some((line) => line.runId === inFlight),
       ).toBe(true);
       // The socket.io client stayed connected and hears of runs again.
       await client.waitFor(
@@ -431,7 +427,7 @@ describe('three replicas on one PostgreSQL database', () => {
         // Every replica's timer kept firing, and logged each tick it could not record.
         const failedTicks = logsWith(replica, 'scheduled run could not start');
         expect(failedTicks.length).toBeGreaterThanOrEqual(5);
-        expect(failedTicks.every((line) => line.level === 'error' && line.message.job === 'tick')).toBe(true);
+        expect(failedTicks.every((line) => line.level === 'error' && line.job === 'tick')).toBe(true);
       }
     }, 60_000);
   });

@@ -42,9 +42,7 @@ describe('the service as a process', () => {
       .split('\n')
       .map((line) => JSON.parse(line));
     expect(logs).toContainEqual(
-      expect.objectContaining({
-        message: expect.objectContaining({ msg: 'run succeeded', job: 'daily-report', runId: job.lastRun.id }),
-      }),
+      expect.objectContaining({ msg: 'run succeeded', job: 'daily-report', runId: job.lastRun.id }),
     );
   });
 
@@ -248,7 +246,7 @@ describe('the service as a process', () => {
     const { code, output } = await runToExit(MAIN, second, dir);
 
     expect(code).toBe(1);
-    expect(output).toContain(`"message":"HOST=127.0.0.1, PORT=${port}: cannot listen: listen EADDRINUSE`);
+    expect(output).toContain(`"msg":"HOST=127.0.0.1, PORT=${port}: cannot listen: listen EADDRINUSE`);
     expect(output).not.toMatch(/start-up report requested|catching up a missed fire time|job scheduled/);
     for (const job of ['daily-report', 'cleanup']) {
       await request(server.url).get(`/api/jobs/${job}/runs`).expect(200, []);

@@ -15,11 +15,12 @@ export interface Replica extends ServerProcess {
   nodeId: string;
 }
 
-/** One JSON log line of a replica: `{ level, pid, timestamp, message, context }`. */
+/** One JSON log line of a replica: `{ level, time, pid, hostname, context, msg, ...fields }`. */
 export interface LogLine {
   level: string;
-  message: unknown;
+  msg?: string;
   context?: string;
+  [field: string]: unknown;
 }
 
 export interface Cluster {
@@ -62,12 +63,9 @@ export function logLines(replica: ServerProcess): LogLine[] {
     });
 }
 
-/** Structured log entries whose message has this `msg`. */
-export function logsWith(replica: ServerProcess, msg: string): (LogLine & { message: Record<string, unknown> })[] {
-  return logLines(replica).filter(
-    (line): line is LogLine & { message: Record<string, unknown> } =>
-      typeof line.message === 'object' && line.message !== null && (line.message as { msg?: unknown }).msg === msg,
-  );
+/** Log lines with this `msg`. */
+export function logsWith(replica: ServerProcess, msg: string): LogLine[] {
+  return logLines(replica).filter((line) => line.msg === msg);
 }
 
 /** Every run of the job, newest first (up to 500, the API's page limit). */

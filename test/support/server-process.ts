@@ -52,7 +52,8 @@ export async function runToExit(entry: string, env: Record<string, string>, cwd:
 function run(entry: string, env: Record<string, string>, cwd: string) {
   const child = spawn(process.execPath, [entry], {
     cwd,
-    env: { PATH: process.env.PATH, ...env },
+    // NODE_ENV=test as in Jest itself: unset, it would be development, whose log lines are not JSON.
+    env: { PATH: process.env.PATH, NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
