@@ -22,13 +22,14 @@ export async function createApp(options: AppOptions): Promise<INestApplication> 
   });
   // First: a request the body parser refuses gets its log line too.
   app.use(requestLogger(options.env));
+  // Before the body parsers, so that a body they refuse is answered with these headers too. Helmet's
+  // defaults (CSP included) suit an API that serves no HTML, and drop Express's X-Powered-By;
+  // socket.io answers its own requests before Express, so its handshakes are untouched.
+  app.use(helmet());
   app.useBodyParser('json', { limit: BODY_LIMIT });
   app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false });
   // Rate limits count by client address: behind TRUST_PROXY proxies, it is the one they forward.
   app.set('trust proxy', options.env.TRUST_PROXY);
-  // Helmet's defaults (CSP included) suit an API that serves no HTML, and drop Express's X-Powered-By;
-  // socket.io answers its own requests before Express, so its handshakes are untouched.
-  app.use(helmet());
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.useWebSocketAdapter(app.get(ConfiguredIoAdapter));
   return app;
