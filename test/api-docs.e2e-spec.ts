@@ -119,7 +119,7 @@ describe('API descriptions', () => {
   beforeAll(async () => {
     // Limits high enough for every probe below; the 429s are probed on an app of their own.
     server = await startApp({
-      env: { ...HS256_ENV, RATE_LIMIT_READS: '100000', RATE_LIMIT_WRITES: '100000' },
+      env: { ...HS256_ENV },
       jobs: [BlockingJob, FailingJob],
     });
     routes = routesOf(server.app).filter(isEndpoint);

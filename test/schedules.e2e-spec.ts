@@ -21,7 +21,7 @@ describe('GET /api/schedules/preview', () => {
   let server: TestApp;
 
   beforeAll(async () => {
-    server = await startApp({ env: { RATE_LIMIT_WRITES: '1000' } }); // each preview counts as a write (docs/limits.md)
+    server = await startApp();
   });
 
   afterAll(async () => {

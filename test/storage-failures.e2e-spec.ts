@@ -33,6 +33,10 @@ describe('a database that can no longer store', () => {
     expect(refused?.body.message).toBe('the database is full: its disk has no space left; nothing was recorded');
     await request(server.url).get(`/api/runs/${recorded.body.runId}`).expect(200);
     await request(server.url).get('/health/live').expect(200);
+
+    // Space freed: writes are accepted again, and the runs that could not record their outcome do.
+    await sql.raw('PRAGMA max_page_count = 1073741823').execute(db);
+    await request(server.url).post('/api/jobs/daily-report/trigger').expect(202);
   });
 
   it('refuses writes once the SQLite file is deleted, saying so, and turns not ready', async () => {

@@ -5,6 +5,7 @@ import { createApp } from '../../src/app.js';
 import { loadEnv } from '../../src/config/env.js';
 import type { IReportGenerator } from '../../src/reports/report-generator.js';
 import { temporaryDatabase } from './database.js';
+import { UNLIMITED_RATES } from './server-process.js';
 
 export interface TestApp {
   app: INestApplication;
@@ -16,7 +17,7 @@ export interface TestApp {
 }
 
 export interface StartOptions {
-  /** Environment on top of the test defaults (port 0, a fresh temporary database, no start-up report, errors only in logs). */
+  /** Environment on top of the test defaults (NODE_ENV=test, port 0, a fresh temporary database, no start-up report, errors only in logs). */
   env?: Record<string, string>;
   reportGenerator?: Type<IReportGenerator>;
   /** Providers with `@Job` methods of the test's own, beside the built-in jobs: provided in a module of their own. */
@@ -37,6 +38,10 @@ export async function startApp(options: StartOptions = {}): Promise<TestApp> {
   const databaseUrl = options.databaseUrl ?? temporary!.url;
   try {
     const env = loadEnv({
+      // JSON log lines, as in production; development would print them for humans.
+      NODE_ENV: 'test',
+      // Specs poll far faster than any client; test/rate-limits.e2e-spec.ts sets the limits it tests.
+      ...UNLIMITED_RATES,
       PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'error',

@@ -5,6 +5,9 @@ import { resolve } from 'node:path';
 export const MAIN = resolve('dist/main.js');
 export const SLOW_REPORT_SERVER = resolve('test/fixtures/slow-report-server.mjs');
 
+/** Rate limits no spec's polling reaches; test/rate-limits.e2e-spec.ts sets the limits it tests. */
+export const UNLIMITED_RATES = { RATE_LIMIT_READS: '1000000', RATE_LIMIT_WRITES: '1000000' } as const;
+
 export interface ServerProcess {
   child: ChildProcess;
   url: string;
@@ -15,7 +18,7 @@ export interface ServerProcess {
 
 /** Runs a built entry point as its own process, as a container would, and waits until it listens. */
 export async function spawnServer(entry: string, env: Record<string, string>, cwd: string): Promise<ServerProcess> {
-  const { child, output, exited } = run(entry, { PORT: '0', HOST: '127.0.0.1', ...env }, cwd);
+  const { child, output, exited } = run(entry, { PORT: '0', HOST: '127.0.0.1', ...UNLIMITED_RATES, ...env }, cwd);
   const port = await new Promise<number>((resolvePort, reject) => {
     const fail = (error: Error) => {
       clearTimeout(timer);

@@ -38,9 +38,7 @@ function signerOf(options: TokenOptions): SignJWT {
 
 /** A token signed with {@link TEST_SECRET}. */
 export function hs256Token(options: TokenOptions = {}): Promise<string> {
-  return signerOf(options)
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .sign(new TextEncoder().encode(TEST_SECRET));
+  return signerOf(options).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(new TextEncoder().encode(TEST_SECRET));
 }
 
 /** An RSA key pair whose public half a {@link JwksServer} serves under `kid`. */
