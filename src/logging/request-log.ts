@@ -3,12 +3,11 @@ import type { Level } from 'pino';
 import type { Options } from 'pino-http';
 import type { Principal } from '../auth/access.decorator.js';
 import { REDACTED } from './log-format.js';
+import { controllerRouteOf, type RoutedRequest } from '../common/route-template.js';
 
 /** What Express and the auth guard add to a request by the time its response is finished. */
-export interface LoggedRequest extends IncomingMessage {
+export interface LoggedRequest extends IncomingMessage, RoutedRequest {
   originalUrl?: string;
-  baseUrl?: string;
-  route?: { path: string; methods?: Record<string, boolean> };
   user?: Pick<Principal, 'sub'>;
 }
 
@@ -50,7 +49,7 @@ export function requestLine(req: LoggedRequest, res: ServerResponse, durationMs:
   return {
     context: 'HTTP',
     method: req.method,
-    route: routeOf(req),
+    route: controllerRouteOf(req),
     url: withoutSecretParameters(urlOf(req)),
     status: res.statusCode,
     durationMs,
@@ -92,16 +91,6 @@ export function requestLogOptions(): Options<LoggedRequest> {
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   };
-}
-
-/**
- * The template of the controller route that handled the request. Express also sets `req.route` for
- * the middleware Nest mounts on every path (`all()`, one route answering every method), so a request
- * no controller route matched (a 404) has the last of those; a controller route answers one method.
- */
-function routeOf(req: LoggedRequest): string | undefined {
-  if (!req.route || Object.keys(req.route.methods ?? {}).length !== 1) return undefined;
-  return `${req.baseUrl ?? ''}${req.route.path}`;
 }
 
 function urlOf(req: LoggedRequest): string {

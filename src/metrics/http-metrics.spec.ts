@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import { EventEmitter } from 'node:events';
 import { Registry } from 'prom-client';
-import { HttpMetrics, routeOf, UNMATCHED_ROUTE } from './http-metrics.js';
+import { HttpMetrics, UNMATCHED_ROUTE } from './http-metrics.js';
 import { sampleValue } from './testing.js';
 
 /** A request and response as Express hands them to a middleware; `route` is set once a route matches. */
@@ -10,17 +10,6 @@ function exchange(method: string, url: string) {
   const response = Object.assign(new EventEmitter(), { statusCode: 200 }) as unknown as Response;
   return { request, response };
 }
-
-describe('routeOf', () => {
-  it('is the template of the matched route, under the router it is mounted on', () => {
-    expect(routeOf({ baseUrl: '', route: { path: '/api/jobs/:name/trigger' } })).toBe('/api/jobs/:name/trigger');
-    expect(routeOf({ baseUrl: '/admin', route: { path: '/runs/:id' } })).toBe('/admin/runs/:id');
-  });
-
-  it('is one value for every request no route matched', () => {
-    expect(routeOf({ baseUrl: '', route: undefined })).toBe(UNMATCHED_ROUTE);
-  });
-});
 
 describe('HttpMetrics', () => {
   let registry: Registry;
@@ -39,7 +28,7 @@ describe('HttpMetrics', () => {
     await expect(registry.getMetricsAsJSON()).resolves.toEqual([expect.objectContaining({ values: [] })]);
 
     // The route matches after the middleware ran; a guard then refuses the request.
-    request.route = { path: '/api/jobs/:name/trigger' };
+    request.route = { path: '/api/jobs/:name/trigger', methods: { post: true } };
     response.statusCode = 403;
     response.emit('finish');
 
@@ -64,8 +53,7 @@ describe('HttpMetrics', () => {
   it('labels a request that went past every route as unmatched, though a catch-all middleware route set its route', async () => {
     const { request, response } = exchange('DELETE', '/api/jobs/sync');
     metrics.middleware(request, response, () => undefined);
-    request.route = { path: '{/*splat}' };
-    metrics.markUnmatched(request, response, () => undefined);
+    request.route = { path: '{/*splat}', methods: { get: true, post: true, delete: true } };
     response.statusCode = 404;
     response.emit('finish');
 

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { Histogram, type Registry } from 'prom-client';
+import { controllerRouteOf } from '../common/route-template.js';
 
 /** The route label of requests no route matched (404s of unknown paths): one value, whatever the path. */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -12,8 +13,6 @@ export const UNMATCHED_ROUTE = 'unmatched';
  */
 export class HttpMetrics {
   private readonly duration: Histogram<'method' | 'route' | 'status'>;
-  /** Requests that went past every route. */
-  private readonly unmatched = new WeakSet<Request>();
 
   constructor(registry: Registry) {
     this.duration = new Histogram({
@@ -30,25 +29,9 @@ export class HttpMetrics {
     const start = process.hrtime.bigint();
     response.once('finish', () => {
       const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      const route = this.unmatched.has(request) ? UNMATCHED_ROUTE : routeOf(request);
+      const route = controllerRouteOf(request) ?? UNMATCHED_ROUTE;
       this.duration.observe({ method: request.method, route, status: String(response.statusCode) }, seconds);
     });
     next();
   };
-
-  /**
-   * Express middleware for after the last route: only requests no route
-   * answered reach it. Their `request.route` may still be set, by a
-   * middleware mounted as a catch-all route (nestjs-pino's `{/*splat}`).
-   */
-  readonly markUnmatched = (request: Request, _response: Response, next: NextFunction): void => {
-    this.unmatched.add(request);
-    next();
-  };
-}
-
-/** The template of the route Express matched (set once a route handles the request), or UNMATCHED_ROUTE. */
-export function routeOf(request: Pick<Request, 'baseUrl' | 'route'>): string {
-  const path: unknown = (request.route as { path?: unknown } | undefined)?.path;
-  return typeof path === 'string' ? `${request.baseUrl}${path}` : UNMATCHED_ROUTE;
 }

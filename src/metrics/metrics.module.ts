@@ -1,5 +1,4 @@
-import { type MiddlewareConsumer, Module, type NestModule, type OnModuleInit } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { ClientPresenceModule } from '../gateway/client-presence.module.js';
 import { RunnerModule } from '../jobs/runner/runner.module.js';
 import { NotifierModule } from '../notifier/notifier.module.js';
@@ -18,19 +17,11 @@ import { MetricsTokenGuard } from './metrics-token.guard.js';
   providers: [MetricsService, MetricsTokenGuard],
   exports: [MetricsService],
 })
-export class MetricsModule implements NestModule, OnModuleInit {
-  constructor(
-    private readonly metrics: MetricsService,
-    private readonly adapterHost: HttpAdapterHost,
-  ) {}
+export class MetricsModule implements NestModule {
+  constructor(private readonly metrics: MetricsService) {}
 
   /** Every request, matched or not, on every route, before guards run. */
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(this.metrics.http.middleware).forRoutes('*');
-  }
-
-  /** Nest mounts the routes before module init and its 404 handler after: what is mounted here comes between. */
-  onModuleInit(): void {
-    this.adapterHost.httpAdapter?.use(this.metrics.http.markUnmatched);
   }
 }
