@@ -10,13 +10,14 @@ import {
   PostgresDialect,
   SqliteDialect,
 } from 'kysely';
-import pg from 'pg';
+import pg, { type CustomTypesConfig } from 'pg';
 import { messageOf } from '../common/errors.js';
 import { redactCredentials } from '../config/env.js';
 import * as initial from './migrations/0001-initial.js';
 import * as runAttempts from './migrations/0002-run-attempts-leases-job-state.js';
 import * as cluster from './migrations/0003-cluster.js';
 import * as dropJobsFirstSeenAt from './migrations/0004-drop-jobs-first-seen-at.js';
+import * as postgresNativeTypes from './migrations/0006-postgres-native-types.js';
 import type { Database } from './schema.js';
 
 /** The Kysely instance every repository queries through. */
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   '0002-run-attempts-leases-job-state': runAttempts,
   '0003-cluster': cluster,
   '0004-drop-jobs-first-seen-at': dropJobsFirstSeenAt,
+  '0006-postgres-native-types': postgresNativeTypes,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
@@ -59,7 +61,7 @@ export class DatabaseUrlError extends Error {
 /** SQLite for a `sqlite:` URL, PostgreSQL for a `postgres://` one: the same queries and migrations serve both. */
 export function createDatabase(url: string, options: DatabaseOptions = {}): Kysely<Database> {
   if (isPostgresUrl(url)) {
-    const pool = createPool(url, options);
+    const pool = createPool(url, { ...options, types: AS_STORED_ON_SQLITE });
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(url) }) });
@@ -123,13 +125,38 @@ function isFolder(path: string): boolean {
   }
 }
 
+const { builtins } = pg.types;
+const parseTimestamptz = pg.types.getTypeParser(builtins.TIMESTAMPTZ, 'text') as (text: string) => Date;
+
+/**
+ * PostgreSQL's native types, read as SQLite's portable ones are, so that one set of repositories serves
+ * both: an instant as ISO-8601 UTC text with milliseconds, a JSON document as its text, a bigint as a
+ * number (event ids and durations stay far below 2^53).
+ */
+const AS_STORED_ON_SQLITE: CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === builtins.TIMESTAMPTZ) return (text: string) => parseTimestamptz(text).toISOString();
+    if (oid === builtins.JSONB || oid === builtins.JSON) return (text: string) => text;
+    if (oid === builtins.INT8) return Number;
+    return pg.types.getTypeParser(oid, format);
+  }) as CustomTypesConfig['getTypeParser'],
+};
+
 /**
  * A pg pool whose connection errors are reported instead of thrown: pg emits
  * `error` on a client the server dropped (a restart, an outage), and an
  * unhandled `error` event would end the process.
  */
-export function createPool(url: string, { poolSize = 10, onIdleError = () => undefined }: DatabaseOptions = {}) {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+export function createPool(
+  url: string,
+  { poolSize = 10, onIdleError = () => undefined, types }: DatabaseOptions & { types?: CustomTypesConfig } = {},
+) {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    types,
+  });
   pool.on('error', onIdleError);
   pool.on('connect', (client) => client.on('error', onIdleError));
   return pool;

@@ -30,7 +30,11 @@ describe('HealthRepository', () => {
       '0002-run-attempts-leases-job-state',
     );
     if (error) throw error as Error;
-    await expect(health.pendingMigrations()).resolves.toEqual(['0003-cluster', '0004-drop-jobs-first-seen-at']);
+    const later = Object.keys(await migrationProvider.getMigrations())
+      .sort()
+      .filter((name) => name > '0002-run-attempts-leases-job-state');
+    expect(later.slice(0, 2)).toEqual(['0003-cluster', '0004-drop-jobs-first-seen-at']);
+    await expect(health.pendingMigrations()).resolves.toEqual(later);
   });
 
   it('rejects with the error of a database that does not answer', async () => {
