@@ -13,8 +13,9 @@ const COUNTS: Record<string, string[]> = { runs: ['duration_ms'] };
 
 /**
  * Converts an existing PostgreSQL database in place: `timestamptz` for instants (the ISO-8601 text
- * stored so far casts exactly), `jsonb` for event data and report content, `bigint` for durations. One ALTER per table, so each is rewritten once. SQLite keeps its portable types, and the
- * driver hands both back as before (see createDatabase), so the API's JSON does not change.
+ * stored so far casts exactly), `jsonb` for event data and report content, `bigint` for durations.
+ * One ALTER per table, so each is rewritten once. SQLite keeps its portable types, and the driver
+ * hands both back as before (see createDatabase), so the API's JSON does not change.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
