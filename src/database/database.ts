@@ -17,6 +17,7 @@ import * as initial from './migrations/0001-initial.js';
 import * as runAttempts from './migrations/0002-run-attempts-leases-job-state.js';
 import * as cluster from './migrations/0003-cluster.js';
 import * as dropJobsFirstSeenAt from './migrations/0004-drop-jobs-first-seen-at.js';
+import * as reportIndexes from './migrations/0005-report-indexes.js';
 import * as postgresNativeTypes from './migrations/0006-postgres-native-types.js';
 import type { Database } from './schema.js';
 
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '0002-run-attempts-leases-job-state': runAttempts,
   '0003-cluster': cluster,
   '0004-drop-jobs-first-seen-at': dropJobsFirstSeenAt,
+  '0005-report-indexes': reportIndexes,
   '0006-postgres-native-types': postgresNativeTypes,
 };
 

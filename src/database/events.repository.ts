@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, sql } from 'kysely';
 import { DATABASE, isPostgres } from './database.js';
 import type { Database, EventRow } from './schema.js';
+import { SLICE_ENTRIES, sumInSlices, yieldToEventLoop } from './slices.js';
 
 /**
  * The advisory lock every event insert takes on PostgreSQL (an arbitrary
@@ -105,7 +106,13 @@ export class EventsRepository {
   }
 
   /** Number of events per topic published in [from, to). */
+  /**
+   * Events published in [from, to), by topic. On SQLite, each topic (found by
+   * a skip along the index) is counted in short statements (see sumInSlices),
+   * because better-sqlite3 holds the event loop while a statement runs.
+   */
   async countByTopicBetween(from: string, to: string): Promise<Record<string, number>> {
+    if (!this.postgres) return this.countByTopicInSlices(from, to);
     const rows = await this.db
       .selectFrom('events')
       .select(['topic', (eb) => eb.fn.countAll<number>().as('count')])
@@ -114,6 +121,48 @@ export class EventsRepository {
       .groupBy('topic')
       .execute();
     return Object.fromEntries(rows.map((row) => [row.topic, Number(row.count)]));
+  }
+
+  private async countByTopicInSlices(from: string, to: string): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (let topic = await this.topicAfter(''); topic !== undefined; topic = await this.topicAfter(topic)) {
+      const ofTopic = this.db.selectFrom('events').where('topic', '=', topic);
+      const { count } = await sumInSlices(from, to, {
+        boundaryAfter: async (start, end) => {
+          const row = await ofTopic
+            .select('at')
+            .where('at', '>=', start)
+            .where('at', '<', end)
+            .orderBy('at')
+            .limit(1)
+            .offset(SLICE_ENTRIES)
+            .executeTakeFirst();
+          return row?.at;
+        },
+        totalsIn: async (start, end) => {
+          const row = await ofTopic
+            .select((eb) => eb.fn.countAll<number>().as('count'))
+            .where('at', '>=', start)
+            .where('at', '<', end)
+            .executeTakeFirstOrThrow();
+          return { count: Number(row.count) };
+        },
+      });
+      if (count > 0) counts[topic] = count;
+    }
+    return counts;
+  }
+
+  private async topicAfter(name: string): Promise<string | undefined> {
+    await yieldToEventLoop();
+    const row = await this.db
+      .selectFrom('events')
+      .select('topic')
+      .where('topic', '>', name)
+      .orderBy('topic')
+      .limit(1)
+      .executeTakeFirst();
+    return row?.topic;
   }
 
   async deleteBefore(cutoff: string): Promise<number> {

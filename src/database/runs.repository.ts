@@ -1,8 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Kysely, sql, type Transaction } from 'kysely';
+import { Kysely, sql, type RawBuilder, type Transaction } from 'kysely';
 import type { Page } from '../common/page.js';
 import { DATABASE, isPostgres } from './database.js';
-import type { Database, RunRow, RunStatus, RunTrigger } from './schema.js';
+import {
+  FAILED_STATUSES,
+  RUN_STATUSES,
+  type Database,
+  type RunRow,
+  type RunStatus,
+  type RunTrigger,
+} from './schema.js';
+import { SLICE_ENTRIES, sumInSlices, yieldToEventLoop } from './slices.js';
 
 /** A run as the API serves it and the runner records it. */
 export interface Run {
@@ -41,6 +49,44 @@ export interface InsertOptions {
 export type InsertConflict = 'claimed' | 'busy';
 
 export type RunOutcome = Pick<Run, 'status' | 'finishedAt' | 'durationMs' | 'error'>;
+
+/** What a summary of a period's runs computes besides the counts. */
+export interface RunsSummaryOptions {
+  /** Percentiles (0 to 100) of the durations, by nearest rank: the value at or above that share of them. */
+  percentiles: number[];
+  /** How many of each job's most recent failed runs to list. */
+  recentFailures: number;
+}
+
+/** One job's runs that started in a period, as counted by the database. */
+export interface JobRunsSummary {
+  job: string;
+  /** How many runs of each status; a status without runs is left out. */
+  runs: Partial<Record<RunStatus, number>>;
+  /**
+   * Over the runs that ended after doing (or failing) their work with a
+   * duration (succeeded, failed, timed out, interrupted; an abandoned run has
+   * none): the percentiles asked for, in their order, and the longest; null
+   * when no run qualifies.
+   */
+  durationMs: { percentiles: number[]; max: number } | null;
+  /** The runs of a FAILED_STATUSES status: how many, and the most recent ones, newest first. */
+  failures: { total: number; recent: Run[] };
+}
+
+/** The statuses of runs whose durations a summary takes: they ended after doing (or failing) their work. */
+const ENDED_STATUSES: readonly RunStatus[] = ['succeeded', ...FAILED_STATUSES];
+
+/** The ascending or descending order of a walk along the durations. */
+type Direction = 'asc' | 'desc';
+
+interface RunCount {
+  job: string;
+  status: RunStatus;
+  runs: number;
+  /** Those with a duration. */
+  timed: number;
+}
 
 @Injectable()
 export class RunsRepository {
@@ -226,16 +272,256 @@ export class RunsRepository {
     return run;
   }
 
-  /** Runs that started in [from, to), oldest first. */
-  async listStartedBetween(from: string, to: string): Promise<Run[]> {
+  /**
+   * Each job with runs started in [from, to), by name, and what its runs
+   * add up to: counted by the database, never loaded. On PostgreSQL, in
+   * grouped queries (percentiles by `percentile_disc`); on SQLite, in short
+   * statements along indexes (see SLICE_ENTRIES), with a turn of the event
+   * loop between them, because better-sqlite3 holds the loop while each runs.
+   */
+  async summarizeStartedBetween(from: string, to: string, options: RunsSummaryOptions): Promise<JobRunsSummary[]> {
+    const postgres = isPostgres(this.db);
+    const counts = postgres ? await this.countGrouped(from, to) : await this.countInSlices(from, to);
+    const durations = postgres ? await this.durationPercentilesGrouped(from, to, options.percentiles) : undefined;
+    const summaries: JobRunsSummary[] = [];
+    for (const job of [...new Set(counts.map((count) => count.job))].sort()) {
+      const ofJob = counts.filter((count) => count.job === job);
+      const countOf = (statuses: readonly RunStatus[], field: 'runs' | 'timed') =>
+        ofJob.filter((count) => statuses.includes(count.status)).reduce((sum, count) => sum + count[field], 0);
+      const timed = countOf(ENDED_STATUSES, 'timed');
+      const failedStatuses = FAILED_STATUSES.filter((status) => countOf([status], 'runs') > 0);
+      summaries.push({
+        job,
+        runs: Object.fromEntries(ofJob.map((count) => [count.status, count.runs])),
+        durationMs: durations
+          ? (durations.get(job) ?? null)
+          : await this.durationPercentilesAlongIndex(job, from, to, timed, options.percentiles),
+        failures: {
+          total: countOf(FAILED_STATUSES, 'runs'),
+          recent: await this.recentRuns(job, failedStatuses, from, to, options.recentFailures),
+        },
+      });
+    }
+    return summaries;
+  }
+
+  private async countGrouped(from: string, to: string): Promise<RunCount[]> {
     const rows = await this.db
       .selectFrom('runs')
-      .selectAll()
+      .select(['job', 'status'])
+      .select((eb) => [eb.fn.countAll<number>().as('runs'), eb.fn.count<number>('duration_ms').as('timed')])
       .where('started_at', '>=', from)
       .where('started_at', '<', to)
-      .orderBy('started_at')
+      .groupBy(['job', 'status'])
       .execute();
-    return rows.map(toRun);
+    return rows.map((row) => ({ ...row, runs: Number(row.runs), timed: Number(row.timed) }));
+  }
+
+  /** The counts of each job (found by a skip along the index) and status, each in slices of its index range. */
+  private async countInSlices(from: string, to: string): Promise<RunCount[]> {
+    const counts: RunCount[] = [];
+    for (let job = await this.jobAfter(''); job !== undefined; job = await this.jobAfter(job)) {
+      for (const status of RUN_STATUSES) {
+        const ofStatus = (start: string, end: string) =>
+          sql`job = ${job} and status = ${status} and started_at >= ${start} and started_at < ${end}`;
+        const { runs, timed } = await sumInSlices(from, to, {
+          boundaryAfter: (start, end) =>
+            this.valueOf<string>(sql`
+              select started_at as value from ${this.runsAlong('runs_job_status_started_at')}
+              where ${ofStatus(start, end)} order by started_at limit 1 offset ${SLICE_ENTRIES}`),
+          totalsIn: async (start, end) => {
+            const { rows } = await sql<{ runs: number; timed: number }>`
+              select count(*) as runs, count(duration_ms) as timed
+              from ${this.runsAlong('runs_job_status_started_at')} where ${ofStatus(start, end)}`.execute(this.db);
+            return { runs: Number(rows[0].runs), timed: Number(rows[0].timed) };
+          },
+        });
+        if (runs > 0) counts.push({ job, status, runs, timed });
+      }
+    }
+    return counts;
+  }
+
+  /** The first job name after `name` among all runs. */
+  private async jobAfter(name: string): Promise<string | undefined> {
+    await yieldToEventLoop();
+    const row = await this.db
+      .selectFrom('runs')
+      .select('job')
+      .where('job', '>', name)
+      .orderBy('job')
+      .limit(1)
+      .executeTakeFirst();
+    return row?.job;
+  }
+
+  private async durationPercentilesGrouped(
+    from: string,
+    to: string,
+    percentiles: number[],
+  ): Promise<Map<string, JobRunsSummary['durationMs']>> {
+    const fractions = percentiles.map((percentile) => percentile / 100);
+    // percentile_disc, unlike percentile_cont, takes a duration some run took: the nearest rank, as on SQLite.
+    const atPercentiles = sql<(number | string)[]>`
+      percentile_disc(cast(${fractions} as double precision[])) within group (order by duration_ms)`;
+    const rows = await this.db
+      .selectFrom('runs')
+      .select((eb) => ['job', atPercentiles.as('percentiles'), eb.fn.max('duration_ms').as('max')])
+      .where('started_at', '>=', from)
+      .where('started_at', '<', to)
+      .where('status', 'in', ENDED_STATUSES)
+      .where('duration_ms', 'is not', null)
+      .groupBy('job')
+      .execute();
+    return new Map(rows.map((row) => [row.job, { percentiles: row.percentiles.map(Number), max: Number(row.max) }]));
+  }
+
+  /**
+   * The nearest-rank percentiles and the longest of the job's `timed` runs
+   * that ended in [from, to) with a duration, read along the index of the
+   * job's durations: each rank from the nearer end, the longest from the top.
+   */
+  private async durationPercentilesAlongIndex(
+    job: string,
+    from: string,
+    to: string,
+    timed: number,
+    percentiles: number[],
+  ): Promise<JobRunsSummary['durationMs']> {
+    if (timed === 0) return null;
+    const ranks = percentiles.map((percentile) => nearestRank(percentile, timed));
+    const fromShortest = ranks.filter((rank) => rank <= timed / 2).sort((a, b) => a - b);
+    const fromLongest = [1, ...ranks.filter((rank) => rank > timed / 2).map((rank) => timed - rank + 1)];
+    const shortest = await this.durationsAtRanks(job, from, to, fromShortest, 'asc');
+    const longest = await this.durationsAtRanks(
+      job,
+      from,
+      to,
+      [...new Set(fromLongest)].sort((a, b) => a - b),
+      'desc',
+    );
+    const max = longest.get(1);
+    if (max === undefined) return null; // every such run was removed while the report read them
+    const valueAt = (rank: number) => (rank <= timed / 2 ? shortest.get(rank) : longest.get(timed - rank + 1));
+    return { percentiles: ranks.map((rank) => valueAt(rank) ?? max), max };
+  }
+
+  /**
+   * The durations at `ranks` (ascending, from 1) among the job's runs that
+   * ended in [from, to) with one, counted from the shortest (`asc`) or the
+   * longest (`desc`). It walks the job's durations in the index, of every
+   * period, a slice of SLICE_ENTRIES entries per step: the slice's runs of the
+   * period are counted, the run at a rank within it read, and the runs whose
+   * duration equals the slice's boundary counted in slices of their own.
+   * Ranks past the runs found (some were removed meanwhile) take the last
+   * duration found.
+   */
+  private async durationsAtRanks(
+    job: string,
+    from: string,
+    to: string,
+    ranks: number[],
+    direction: Direction,
+  ): Promise<Map<number, number>> {
+    const found = new Map<number, number>();
+    const pending = [...ranks];
+    let passed = 0;
+    let cursor: number | undefined;
+    let lastFound: (() => Promise<number | undefined>) | undefined;
+    while (pending.length > 0) {
+      await yieldToEventLoop();
+      const boundary = await this.valueOf<number>(sql`
+        select duration_ms as value from ${this.runsAlong('runs_job_duration_ms')}
+        where job = ${job} and ${pastCursor(cursor, direction)}
+        order by duration_ms ${sql.raw(direction)} limit 1 offset ${SLICE_ENTRIES}`);
+      const conditions = [
+        sql`job = ${job}`,
+        pastCursor(cursor, direction),
+        ...(boundary === undefined ? [] : [sql`duration_ms ${sql.raw(direction === 'asc' ? '<' : '>')} ${boundary}`]),
+        sql`started_at >= ${from} and started_at < ${to} and status in (${sql.join(ENDED_STATUSES)})`,
+      ];
+      const inSlice = sql`${this.runsAlong('runs_job_duration_ms')} where ${sql.join(conditions, sql` and `)}`;
+      await yieldToEventLoop();
+      const sliceCount = (await this.valueOf<number>(sql`select count(*) as value from ${inSlice}`)) ?? 0;
+      const nthInSlice = async (nth: number) => {
+        await yieldToEventLoop();
+        return this.valueOf<number>(sql`
+          select duration_ms as value from ${inSlice}
+          order by duration_ms ${sql.raw(direction)} limit 1 offset ${nth}`);
+      };
+      while (pending.length > 0 && pending[0] <= passed + sliceCount) {
+        const value = await nthInSlice(pending[0] - passed - 1);
+        if (value !== undefined) found.set(pending[0], value);
+        pending.shift();
+      }
+      if (sliceCount > 0) lastFound = () => nthInSlice(sliceCount - 1);
+      passed += sliceCount;
+      if (boundary === undefined) break;
+
+      const atBoundary = await this.countEndedWithDuration(job, from, to, boundary);
+      while (pending.length > 0 && pending[0] <= passed + atBoundary) found.set(pending.shift() as number, boundary);
+      if (atBoundary > 0) lastFound = () => Promise.resolve(boundary);
+      passed += atBoundary;
+      cursor = boundary;
+    }
+    const last = pending.length > 0 ? await lastFound?.() : undefined;
+    if (last !== undefined) for (const rank of pending) found.set(rank, last);
+    return found;
+  }
+
+  /** How many of the job's runs that ended in [from, to) took exactly `durationMs`, in slices of their index range. */
+  private async countEndedWithDuration(job: string, from: string, to: string, durationMs: number): Promise<number> {
+    const withDuration = (start: string, end: string) =>
+      sql`job = ${job} and duration_ms = ${durationMs} and started_at >= ${start} and started_at < ${end}`;
+    const { count } = await sumInSlices(from, to, {
+      boundaryAfter: (start, end) =>
+        this.valueOf<string>(sql`
+          select started_at as value from ${this.runsAlong('runs_job_duration_ms')}
+          where ${withDuration(start, end)} order by started_at limit 1 offset ${SLICE_ENTRIES}`),
+      totalsIn: async (start, end) => ({
+        count:
+          (await this.valueOf<number>(sql`
+            select count(*) as value from ${this.runsAlong('runs_job_duration_ms')}
+            where ${withDuration(start, end)} and status in (${sql.join(ENDED_STATUSES)})`)) ?? 0,
+      }),
+    });
+    return count;
+  }
+
+  /** The job's most recent runs of `statuses` started in [from, to), newest first: the newest of each status, merged. */
+  private async recentRuns(
+    job: string,
+    statuses: readonly RunStatus[],
+    from: string,
+    to: string,
+    limit: number,
+  ): Promise<Run[]> {
+    const recent: Run[] = [];
+    for (const status of statuses) {
+      await yieldToEventLoop();
+      const { rows } = await sql<RunRow>`
+        select * from ${this.runsAlong('runs_job_status_started_at')}
+        where job = ${job} and status = ${status} and started_at >= ${from} and started_at < ${to}
+        order by started_at desc, id desc limit ${limit}`.execute(this.db);
+      recent.push(...rows.map(toRun));
+    }
+    return recent.sort(newestFirst).slice(0, limit);
+  }
+
+  /**
+   * The runs table, read along `index` on SQLite, whose planner, without
+   * statistics, may otherwise take an index that steps through all of a
+   * job's runs of the period rather than one slice. PostgreSQL's planner
+   * has statistics, and its statements do not hold the event loop.
+   */
+  private runsAlong(index: string) {
+    return isPostgres(this.db) ? sql`runs` : sql`runs indexed by ${sql.id(index)}`;
+  }
+
+  /** The `value` of the first row, if any. */
+  private async valueOf<T>(query: RawBuilder<{ value: T | null }>): Promise<T | undefined> {
+    const { rows } = await query.execute(this.db);
+    return rows[0]?.value ?? undefined;
   }
 
   /** Deletes finished runs that started before `cutoff`; a run in progress or waiting to start is never removed. */
@@ -247,6 +533,22 @@ export class RunsRepository {
       .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
+}
+
+/** The durations past `cursor` in `direction`, or all of them with none. */
+function pastCursor(cursor: number | undefined, direction: Direction) {
+  if (cursor === undefined) return sql`duration_ms is not null`;
+  return sql`duration_ms ${sql.raw(direction === 'asc' ? '>' : '<')} ${cursor}`;
+}
+
+/** The rank of the p-th percentile among `count` ascending values, from 1: the nearest rank at or above that share. */
+function nearestRank(percentile: number, count: number): number {
+  return Math.min(count, Math.max(1, Math.ceil((percentile / 100) * count)));
+}
+
+function newestFirst(a: Run, b: Run): number {
+  if (a.startedAt !== b.startedAt) return a.startedAt < b.startedAt ? 1 : -1;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
 }
 
 function toRun(row: RunRow): Run {

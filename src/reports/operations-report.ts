@@ -1,5 +1,10 @@
-import type { Run } from '../database/runs.repository.js';
-import { FAILED_STATUSES, RUN_STATUSES, type RunStatus } from '../database/schema.js';
+import type { JobRunsSummary } from '../database/runs.repository.js';
+import { RUN_STATUSES, type RunStatus } from '../database/schema.js';
+
+/** The percentiles of run durations the report shows; the runs repository computes them by nearest rank. */
+export const DURATION_PERCENTILES = [50, 95];
+/** How many of a job's failures the report lists, the most recent; `failures.total` counts them all. */
+export const RECENT_FAILURES = 20;
 
 export interface DurationStats {
   p50: number;
@@ -7,12 +12,20 @@ export interface DurationStats {
   max: number;
 }
 
+export interface FailedRun {
+  runId: string;
+  status: RunStatus;
+  startedAt: string;
+  error: string | null;
+}
+
 export interface JobSummary {
   job: string;
   runs: Record<RunStatus, number> & { total: number };
   /** Over runs that ended after doing (or failing) their work; null when none did. */
   durationMs: DurationStats | null;
-  failures: { runId: string; status: RunStatus; startedAt: string; error: string | null }[];
+  /** Every failed run counted; the RECENT_FAILURES most recent listed, newest first. */
+  failures: { total: number; recent: FailedRun[] };
 }
 
 export interface OperationsReport {
@@ -26,45 +39,35 @@ export interface OperationsReport {
 export interface OperationsInput {
   periodStart: Date;
   periodEnd: Date;
-  runs: Run[];
+  /** Per job, as the runs repository summarized them with DURATION_PERCENTILES and RECENT_FAILURES. */
+  jobs: JobRunsSummary[];
   eventsByTopic: Record<string, number>;
   peakConnectedClients: number;
 }
 
-/** Nearest-rank percentile of ascending `sorted` values (the value at or above the p-th share). */
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) throw new RangeError('percentile of no values');
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
-}
-
+/** Shapes what the database counted into the report: every status counted, jobs by name. */
 export function summarizeOperations(input: OperationsInput): OperationsReport {
-  const byJob = new Map<string, Run[]>();
-  for (const run of input.runs) byJob.set(run.job, [...(byJob.get(run.job) ?? []), run]);
-
-  const jobs = [...byJob.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([job, runs]): JobSummary => {
-      const counts = {
-        ...Object.fromEntries(RUN_STATUSES.map((status) => [status, 0])),
-        total: runs.length,
-      } as JobSummary['runs'];
-      for (const run of runs) counts[run.status] += 1;
-      const durations = runs
-        .filter(
-          (run) => run.durationMs !== null && (run.status === 'succeeded' || FAILED_STATUSES.includes(run.status)),
-        )
-        .map((run) => run.durationMs as number)
-        .sort((a, b) => a - b);
+  const jobs = [...input.jobs]
+    .sort((a, b) => a.job.localeCompare(b.job))
+    .map(({ job, runs, durationMs, failures }): JobSummary => {
+      const counts = Object.fromEntries(RUN_STATUSES.map((status) => [status, runs[status] ?? 0])) as Record<
+        RunStatus,
+        number
+      >;
+      const [p50, p95] = durationMs?.percentiles ?? [];
       return {
         job,
-        runs: counts,
-        durationMs: durations.length
-          ? { p50: percentile(durations, 50), p95: percentile(durations, 95), max: durations[durations.length - 1] }
-          : null,
-        failures: runs
-          .filter((run) => FAILED_STATUSES.includes(run.status))
-          .map((run) => ({ runId: run.id, status: run.status, startedAt: run.startedAt, error: run.error })),
+        runs: { ...counts, total: Object.values(counts).reduce((sum, count) => sum + count, 0) },
+        durationMs: durationMs && { p50, p95, max: durationMs.max },
+        failures: {
+          total: failures.total,
+          recent: failures.recent.map((run) => ({
+            runId: run.id,
+            status: run.status,
+            startedAt: run.startedAt,
+            error: run.error,
+          })),
+        },
       };
     });
 

@@ -1,5 +1,5 @@
 import type { Run, RunsRepository } from '../../../src/database/runs.repository.js';
-import type { RunTrigger } from '../../../src/database/schema.js';
+import type { RunStatus, RunTrigger } from '../../../src/database/schema.js';
 import { TestClock } from '../../support/clock.js';
 import { makeRun } from '../../support/factories.js';
 import { createTestStorage, type TestStorage } from '../../support/storage.js';
@@ -53,6 +53,113 @@ describe('RunsRepository', () => {
       await runs.insert({ ...endedRun('other', 'schedule', 'succeeded'), job: 'daily' });
 
       expect(await runs.existsForFireTime('hourly', FIRE_TIME)).toBe(false);
+    });
+  });
+
+  describe('summarizeStartedBetween', () => {
+    const FROM = '2025-01-01T07:00:00.000Z';
+    const TO = '2025-01-02T07:00:00.000Z';
+    let sequence = 0;
+
+    /** A run of `job` started within the period (a second apart, in insertion order) unless `startedAt` says otherwise. */
+    async function insertRun(job: string, status: RunStatus, durationMs: number | null, startedAt?: string) {
+      sequence += 1;
+      const run = makeRun({
+        id: `run-${String(sequence).padStart(3, '0')}`,
+        job,
+        status,
+        startedAt: startedAt ?? new Date(Date.parse(FROM) + sequence * 1000).toISOString(),
+        durationMs,
+      });
+      await runs.insert(run);
+      return run;
+    }
+
+    const summarize = (percentiles = [50, 95], recentFailures = 20) =>
+      runs.summarizeStartedBetween(FROM, TO, { percentiles, recentFailures });
+
+    it('counts the runs of each job by status, only those started within [from, to), jobs by name', async () => {
+      await insertRun('sync', 'succeeded', 10, '2025-01-01T06:59:59.999Z');
+      await insertRun('sync', 'succeeded', 10, FROM);
+      await insertRun('sync', 'failed', 10);
+      await insertRun('sync', 'running', null);
+      await insertRun('cleanup', 'skipped', 0, '2025-01-02T06:59:59.999Z');
+      await insertRun('cleanup', 'succeeded', 10, TO);
+      await insertRun('other', 'succeeded', 10, '2025-01-03T00:00:00.000Z');
+
+      const summaries = await summarize();
+
+      expect(summaries.map(({ job, runs: counts }) => ({ job, counts }))).toEqual([
+        { job: 'cleanup', counts: { skipped: 1 } },
+        { job: 'sync', counts: { succeeded: 1, failed: 1, running: 1 } },
+      ]);
+    });
+
+    it('takes each percentile by nearest rank, from either end, and the longest', async () => {
+      for (const durationMs of [70, 10, 100, 40, 90, 20, 60, 30, 80, 50])
+        await insertRun('sync', 'succeeded', durationMs);
+
+      const [sync] = await summarize([10, 11, 50, 90, 91, 95, 100]);
+
+      // Ten values: rank ceil(p / 10), so p10 -> 10, p11 -> 20, p50 -> 50, p90 -> 90, and 100 above.
+      expect(sync.durationMs).toEqual({ percentiles: [10, 20, 50, 90, 100, 100, 100], max: 100 });
+    });
+
+    it('rounds the rank up for uneven counts, and takes a single value for every percentile', async () => {
+      for (const durationMs of [300, 100, 250]) await insertRun('three', 'succeeded', durationMs);
+      await insertRun('one', 'succeeded', 42);
+
+      const [one, three] = await summarize([33, 50, 95]);
+
+      // Three values: p33 -> rank ceil(0.99) = 1, p50 -> rank 2, p95 -> rank 3.
+      expect(three.durationMs).toEqual({ percentiles: [100, 250, 300], max: 300 });
+      expect(one.durationMs).toEqual({ percentiles: [42, 42, 42], max: 42 });
+    });
+
+    it('takes the durations of runs that ended after doing or failing their work, none of other runs or other periods', async () => {
+      await insertRun('sync', 'succeeded', 400);
+      await insertRun('sync', 'failed', 100);
+      await insertRun('sync', 'timed_out', 900);
+      await insertRun('sync', 'interrupted', 500);
+      await insertRun('sync', 'abandoned', null);
+      await insertRun('sync', 'skipped', 9000);
+      await insertRun('sync', 'running', 5000);
+      await insertRun('sync', 'queued', 8000);
+      await insertRun('sync', 'succeeded', 1, '2025-01-01T06:00:00.000Z');
+      await insertRun('sync', 'succeeded', 99_999, TO);
+
+      const [sync] = await summarize();
+
+      // [100, 400, 500, 900]: p50 rank 2 -> 400, p95 rank 4 -> 900.
+      expect(sync.durationMs).toEqual({ percentiles: [400, 900], max: 900 });
+    });
+
+    it('gives no durations to a job whose runs have none to give', async () => {
+      await insertRun('sync', 'skipped', 0);
+      await insertRun('sync', 'abandoned', null);
+      await insertRun('sync', 'running', null);
+
+      const [sync] = await summarize();
+
+      expect(sync.durationMs).toBeNull();
+    });
+
+    it('counts every failed, timed-out, interrupted and abandoned run and lists the most recent, newest first', async () => {
+      const sameInstant = '2025-01-01T12:00:00.000Z';
+      await insertRun('sync', 'failed', 5);
+      const timedOut = await insertRun('sync', 'timed_out', 5);
+      await insertRun('sync', 'succeeded', 5);
+      const interrupted = await insertRun('sync', 'interrupted', 5, sameInstant);
+      const abandoned = await insertRun('sync', 'abandoned', null, sameInstant);
+      await insertRun('sync', 'skipped', 0);
+      await insertRun('sync', 'failed', 5, '2025-01-01T06:00:00.000Z');
+      await insertRun('other', 'failed', 5);
+
+      const [, sync] = await summarize([50], 3);
+
+      expect(sync.failures.total).toBe(4);
+      // Of two at the same instant, the greater id first.
+      expect(sync.failures.recent).toEqual([abandoned, interrupted, timedOut]);
     });
   });
 });

@@ -79,19 +79,41 @@ describe('OperationsReportGenerator', () => {
         job: 'cleanup',
         runs: statusCounts({ succeeded: 1, skipped: 1, total: 2 }),
         durationMs: { p50: 50, p95: 50, max: 50 },
-        failures: [],
+        failures: { total: 0, recent: [] },
       },
       {
         job: 'sync',
         runs: statusCounts({ succeeded: 1, failed: 1, timed_out: 1, total: 3 }),
         // Durations [100, 250, 300]: p50 rank 2 -> 250, p95 rank 3 -> 300.
         durationMs: { p50: 250, p95: 300, max: 300 },
-        failures: [
-          { runId: 'inside', status: 'failed', startedAt: '2025-01-01T12:00:00.000Z', error: 'inside failed' },
-          { runId: 'timed-out', status: 'timed_out', startedAt: '2025-01-01T14:00:00.000Z', error: 'timed-out failed' },
-        ],
+        failures: {
+          total: 2,
+          recent: [
+            {
+              runId: 'timed-out',
+              status: 'timed_out',
+              startedAt: '2025-01-01T14:00:00.000Z',
+              error: 'timed-out failed',
+            },
+            { runId: 'inside', status: 'failed', startedAt: '2025-01-01T12:00:00.000Z', error: 'inside failed' },
+          ],
+        },
       },
     ]);
+  });
+
+  it('lists the 20 most recent failures of a job, newest first, and counts them all', async () => {
+    for (let minute = 0; minute < 25; minute += 1) {
+      const startedAt = new Date(Date.parse(PERIOD_START) + minute * 60_000).toISOString();
+      await insertRun(`failure-${String(minute).padStart(2, '0')}`, 'sync', startedAt, 'failed', 10);
+    }
+
+    const [sync] = ((await generate()).content as OperationsReport).jobs;
+
+    expect(sync.failures.total).toBe(25);
+    expect(sync.failures.recent.map((failure) => failure.runId)).toEqual(
+      Array.from({ length: 20 }, (_, index) => `failure-${String(24 - index).padStart(2, '0')}`),
+    );
   });
 
   it('counts only the events published within [start, end), by topic', async () => {
