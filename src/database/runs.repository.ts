@@ -242,14 +242,16 @@ export class RunsRepository {
     return rows.map(toRun);
   }
 
-  /** Whether a tick (or its catch-up) was already run, skipped or queued for this fire time. */
+  /**
+   * Whether a tick (or its catch-up) was already run, skipped or queued for this fire time: its first
+   * attempt holds the claim `<job>@<fire time>`, found through the claim's unique index however many
+   * runs the job has.
+   */
   async existsForFireTime(job: string, scheduledFor: string): Promise<boolean> {
     const row = await this.db
       .selectFrom('runs')
       .select('id')
-      .where('job', '=', job)
-      .where('scheduled_for', '=', scheduledFor)
-      .where('trigger', 'in', ['schedule', 'catch-up'])
+      .where('claim_key', '=', `${job}@${scheduledFor}`)
       .executeTakeFirst();
     return row !== undefined;
   }

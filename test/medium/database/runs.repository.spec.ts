@@ -22,25 +22,28 @@ describe('RunsRepository', () => {
   afterEach(() => storage.close());
 
   describe('existsForFireTime', () => {
+    /** As the run ledger records a tick or a catch-up: with the claim of its fire time. */
+    const recordTick = (run: Run) => runs.insert(run, { claimKey: `${run.job}@${run.scheduledFor}` });
+
     it.each([
       ['schedule', 'succeeded'],
       ['schedule', 'skipped'],
       ['schedule', 'failed'],
       ['catch-up', 'succeeded'],
     ] as const)('finds a %s run that ended %s for the fire time', async (trigger, status) => {
-      await runs.insert(endedRun('tick', trigger, status));
+      await recordTick(endedRun('tick', trigger, status));
 
       expect(await runs.existsForFireTime('hourly', FIRE_TIME)).toBe(true);
     });
 
     it('finds a running schedule run for the fire time', async () => {
-      await runs.insert({ ...endedRun('tick', 'schedule', 'running'), finishedAt: null, durationMs: null });
+      await recordTick({ ...endedRun('tick', 'schedule', 'running'), finishedAt: null, durationMs: null });
 
       expect(await runs.existsForFireTime('hourly', FIRE_TIME)).toBe(true);
     });
 
     it.each(['manual', 'retry', 'startup'] as const)(
-      'ignores a %s run that happens to have the fire time as its scheduledFor',
+      'ignores a %s run (it claims no fire time) that happens to have the fire time as its scheduledFor',
       async (trigger) => {
         await runs.insert(endedRun('by-hand', trigger, 'succeeded'));
 
@@ -49,8 +52,8 @@ describe('RunsRepository', () => {
     );
 
     it('ignores the runs of other fire times and of other jobs', async () => {
-      await runs.insert(endedRun('earlier', 'schedule', 'succeeded', '2025-01-01T07:00:00.000Z'));
-      await runs.insert({ ...endedRun('other', 'schedule', 'succeeded'), job: 'daily' });
+      await recordTick(endedRun('earlier', 'schedule', 'succeeded', '2025-01-01T07:00:00.000Z'));
+      await recordTick({ ...endedRun('other', 'schedule', 'succeeded'), job: 'daily' });
 
       expect(await runs.existsForFireTime('hourly', FIRE_TIME)).toBe(false);
     });
