@@ -1,104 +1,89 @@
-// Event fan-out benchmark: how fast a published event reaches every subscribed
-// socket.io client, and what each connected client costs in memory.
-// Runs the built service in this process (npm run bench builds first) against
-// a temporary SQLite file, or the database of BENCH_DATABASE_URL (e.g. an empty
-// PostgreSQL database: with it, events also go through socket.io's PostgreSQL
-// adapter); real socket.io clients over loopback. BENCH_CROSS_REPLICA=1 (with
-// PostgreSQL) publishes through a second instance of the service on the same
-// database, so every event reaches the clients' replica as a hint and a read.
-import 'reflect-metadata';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// 1. Fan-out: a REST trigger, then the resulting event (job.started) held by every one of N
+// subscribed clients. jobpulse (store, then emit to a room) against a bare socket.io server that
+// broadcasts the same payload to a room after a REST call, and a bare ws server as the floor.
+// The three servers run side by side with N clients each; triggers go to each in turn, so every
+// figure is measured alternately with its baselines. Each trigger waits until every client also
+// holds the run's job.succeeded, so that no two measurements overlap.
 import { performance } from 'node:perf_hooks';
-import { io } from 'socket.io-client';
-import { createApp } from '../dist/app.js';
-import { loadEnv } from '../dist/config/env.js';
-import { NotifierService } from '../dist/notifier/notifier.service.js';
-import { percentile } from '../dist/reports/operations-report.js';
+import { NOOP_JOBS } from './bench-jobs.mjs';
+import { round, summary } from './stats.mjs';
+import { startBareSocketIo, startBareWs, startJobpulse, trigger } from './targets.mjs';
 
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 500);
-const CLIENT_COUNTS = (process.env.BENCH_CLIENTS ?? '1,10,100').split(',').map(Number);
+const WARM_UP = 3;
+const COUNTED = ['job.started', 'job.succeeded'];
 
-const dir = mkdtempSync(join(tmpdir(), 'jobpulse-bench-'));
-const env = loadEnv({
-  PORT: '0',
-  HOST: '127.0.0.1',
-  LOG_LEVEL: 'error',
-  REPORT_ON_STARTUP: 'false',
-  DATABASE_URL: process.env.BENCH_DATABASE_URL || `sqlite:${join(dir, 'bench.db')}`,
-});
-console.log(`database: ${env.DATABASE_URL.split(':')[0]}`);
-const app = await createApp({ env });
-await app.listen(0, '127.0.0.1');
-const url = `http://127.0.0.1:${app.getHttpServer().address().port}`;
-const publisher = process.env.BENCH_CROSS_REPLICA === '1' ? await createApp({ env }) : app;
-if (publisher !== app) await publisher.listen(0, '127.0.0.1');
-const notifier = publisher.get(NotifierService);
-console.log(`events published through ${publisher === app ? 'the same instance' : 'another instance'}`);
-
-async function connect(count) {
-  const clients = [];
-  for (let i = 0; i < count; i += 1) {
-    const socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true });
-    await new Promise((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('connect_error', reject);
-    });
-    await socket.emitWithAck('subscribe', { topics: ['jobs'] });
-    clients.push(socket);
+export async function fanOut(ctx) {
+  const counts = ctx.quick ? [200, 500] : [1000, 2000, 5000];
+  const events = ctx.quick ? 10 : 40;
+  const servers = await ctx.socketServers();
+  const rows = [];
+  for (const clients of counts) {
+    try {
+      for (const { target, server } of servers) {
+        const ms = await ctx.pool.connect(`fanout ${target}`, {
+          kind: target === 'ws' ? 'ws' : 'socketio',
+          url: server.url,
+          count: clients,
+          report: COUNTED,
+          counted: COUNTED,
+        });
+        ctx.log(`fan-out: ${clients} clients connected to ${target} in ${Math.round(ms)} ms`);
+      }
+      const latencies = new Map(servers.map(({ target }) => [target, []]));
+      for (let i = 0; i < WARM_UP + events; i++) {
+        // Each round starts with the next server, so that none always goes first.
+        for (let j = 0; j < servers.length; j++) {
+          const { target, server } = servers[(i + j) % servers.length];
+          const ms = await fanOutOnce(ctx.pool, `fanout ${target}`, server.url, NOOP_JOBS[i % NOOP_JOBS.length]);
+          if (i >= WARM_UP) latencies.get(target).push(ms);
+        }
+      }
+      for (const { target } of servers) {
+        await expectEveryEvent(ctx.pool, `fanout ${target}`, 2 * (WARM_UP + events));
+      }
+      const [jobpulse, socketIo, ws] = [...latencies.values()].map(summary);
+      rows.push({ clients, jobpulse, socketIo, ws });
+      ctx.log(
+        `fan-out ${clients}: p50 ${round(jobpulse.median)} / ${round(socketIo.median)} / ${round(ws.median)} ms, ` +
+          `p99 ${round(jobpulse.p99)} / ${round(socketIo.p99)} / ${round(ws.p99)} ms (jobpulse / socket.io / ws)`,
+      );
+    } finally {
+      for (const { target } of servers) await ctx.pool.close(`fanout ${target}`);
+    }
   }
-  return clients;
+  return rows;
 }
 
-function heapAfterGc() {
-  globalThis.gc?.();
-  return process.memoryUsage().heapUsed;
+/**
+ * jobpulse, the bare socket.io server and the bare ws floor, started together: fan-out and
+ * throughput measure them side by side (each with its own clients, closed after each figure).
+ */
+export async function startSocketServers(ctx) {
+  const jobpulse = await startJobpulse(ctx.sqliteUrl('sockets'));
+  const payloads = await ctx.payloads(jobpulse);
+  return [
+    { target: 'jobpulse', server: jobpulse },
+    { target: 'socket.io', server: await startBareSocketIo(payloads) },
+    { target: 'ws', server: await startBareWs(payloads) },
+  ];
 }
 
-// One unmeasured round first, so that lazy initialisation is not charged to the first row.
-for (const socket of await connect(1)) socket.disconnect();
+/** Triggers `job` and resolves with the time until every socket held its job.started, then waits for job.succeeded. */
+async function fanOutOnce(pool, target, url, job) {
+  const sent = performance.now();
+  const runId = await trigger(url, job);
+  const held = await pool.allHold(target, `job.started:${runId}`);
+  await pool.allHold(target, `job.succeeded:${runId}`);
+  return held - sent;
+}
 
-const results = [];
-for (const count of CLIENT_COUNTS) {
-  const heapBefore = heapAfterGc();
-  const clients = await connect(count);
-  const heapPerClient = (heapAfterGc() - heapBefore) / count;
-
-  const latencies = [];
-  const started = performance.now();
-  for (let i = 0; i < EVENTS; i += 1) {
-    const sentAt = performance.now();
-    const delivered = Promise.all(clients.map((socket) => new Promise((resolve) => socket.once('event', resolve))));
-    await notifier.publish('job.progress', {
-      runId: 'bench',
-      job: 'bench',
-      percent: (i * 100) / EVENTS,
-      message: null,
-    });
-    await delivered;
-    latencies.push(performance.now() - sentAt);
+/** Fails the figure unless every socket of `target` got exactly `expected` events and none was dropped. */
+export async function expectEveryEvent(pool, target, expected) {
+  const tally = await pool.tally(target);
+  if (tally.min !== expected || tally.max !== expected || tally.dropped > 0) {
+    throw new Error(
+      `${target}: lost events: each of ${tally.sockets} sockets should hold ${expected} events, ` +
+        `they hold ${tally.min} to ${tally.max}; ${tally.dropped} sockets dropped`,
+    );
   }
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  results.push({
-    clients: count,
-    events: EVENTS,
-    'events/s': Math.round(EVENTS / seconds),
-    'deliveries/s': Math.round((EVENTS * count) / seconds),
-    'p50 ms': +percentile(latencies, 50).toFixed(2),
-    'p99 ms': +percentile(latencies, 99).toFixed(2),
-    'heap KiB/client': Math.round(heapPerClient / 1024),
-  });
-  clients.forEach((socket) => socket.disconnect());
 }
-
-console.table(results);
-const [first, last] = [results[0], results.at(-1)];
-console.log(
-  `${last.clients} clients vs ${first.clients}: deliveries/s ×${(last['deliveries/s'] / first['deliveries/s']).toFixed(1)}, ` +
-    `p50 latency ×${(last['p50 ms'] / first['p50 ms']).toFixed(1)}`,
-);
-if (publisher !== app) await publisher.close();
-await app.close();
-rmSync(dir, { recursive: true, force: true });
