@@ -56,7 +56,8 @@ export async function fanOut(ctx) {
 
 /**
  * jobpulse, the bare socket.io server and the bare ws floor, started together: fan-out and
- * throughput measure them side by side (each with its own clients, closed after each figure).
+ * throughput measure them side by side (each with its own clients, closed after each figure), and
+ * the REST figure measures this jobpulse.
  */
 export async function startSocketServers(ctx) {
   const jobpulse = await startJobpulse(ctx.sqliteUrl('sockets'));

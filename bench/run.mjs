@@ -33,14 +33,14 @@ import { startJobpulse, trigger } from './targets.mjs';
 const FIGURES = {
   fanout: fanOut,
   throughput,
-  memory,
   rest,
+  memory,
   lag: scheduleLagSqlite,
   cluster,
   'big-database': bigDatabase,
 };
 /** Figures that share the socket servers (see startSocketServers), stopped once the last of them is done. */
-const ON_SOCKET_SERVERS = ['fanout', 'throughput'];
+const ON_SOCKET_SERVERS = ['fanout', 'throughput', 'rest'];
 /** Figures a quick run measures at the same time, to stay short: its figures are a smoke test. */
 const TOGETHER_WHEN_QUICK = [['lag', 'cluster']];
 const CLIENT_PROCESSES = 2;
