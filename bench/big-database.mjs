@@ -75,6 +75,7 @@ export async function bigDatabase(ctx) {
     };
     ctx.log(`listing at ${runs} runs: ${JSON.stringify(result.listing)}`);
     result.report = await runWatched(ctx, server, 'daily-report', capMs);
+    if (result.report.finished) result.report.runsCounted = await runsInNewestReport(server.url);
     ctx.log(`daily report over ${runs} runs: ${JSON.stringify(result.report)}`);
   } finally {
     await server.stop();
@@ -161,6 +162,13 @@ async function runWatched(ctx, server, job, capMs) {
     healthMaxMs,
     lagMaxMs: await lagMaxMs(server.url),
   };
+}
+
+/** The runs the newest report counted, over all jobs: it must have read every seeded run. */
+async function runsInNewestReport(url) {
+  const [newest] = await requestJson(`${url}/api/reports?limit=1`);
+  const { content } = await requestJson(`${url}/api/reports/${newest.id}`);
+  return content.jobs.reduce((sum, job) => sum + job.runs.total, 0);
 }
 
 /** GET /health/live every PING_EVERY_MS, one at a time; stop() resolves with the longest round trip (ms). */
