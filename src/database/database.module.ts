@@ -7,11 +7,19 @@ import { EventsRepository } from './events.repository.js';
 import { HealthRepository } from './health.repository.js';
 import { JobStateRepository } from './job-state.repository.js';
 import { ReportsRepository } from './reports.repository.js';
+import { RetentionRepository } from './retention.repository.js';
 import { RunsRepository } from './runs.repository.js';
 import { StorageErrorFilter } from './storage-error.filter.js';
 import type { Database } from './schema.js';
 
-const repositories = [RunsRepository, ReportsRepository, EventsRepository, JobStateRepository, HealthRepository];
+const repositories = [
+  RunsRepository,
+  ReportsRepository,
+  EventsRepository,
+  JobStateRepository,
+  HealthRepository,
+  RetentionRepository,
+];
 
 @Module({
   providers: [

@@ -19,6 +19,7 @@ import * as cluster from './migrations/0003-cluster.js';
 import * as dropJobsFirstSeenAt from './migrations/0004-drop-jobs-first-seen-at.js';
 import * as reportIndexes from './migrations/0005-report-indexes.js';
 import * as postgresNativeTypes from './migrations/0006-postgres-native-types.js';
+import * as retentionIndexes from './migrations/0007-retention-indexes.js';
 import type { Database } from './schema.js';
 
 /** The Kysely instance every repository queries through. */
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   '0004-drop-jobs-first-seen-at': dropJobsFirstSeenAt,
   '0005-report-indexes': reportIndexes,
   '0006-postgres-native-types': postgresNativeTypes,
+  '0007-retention-indexes': retentionIndexes,
 };
 
 export const migrationProvider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -1,24 +1,37 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CLOCK, type Clock } from '../../common/clock.js';
 import { Env } from '../../config/env.js';
-import { EventsRepository } from '../../database/events.repository.js';
-import { ReportsRepository } from '../../database/reports.repository.js';
-import { RunsRepository } from '../../database/runs.repository.js';
+import { RetentionRepository } from '../../database/retention.repository.js';
 import { NotifierService } from '../../notifier/notifier.service.js';
 import { Cron } from '../decorators/cron.decorator.js';
 import { Job } from '../decorators/job.decorator.js';
 import type { JobContext } from '../job.js';
-import { retentionCutoffs } from './retention.js';
+import { retentionCutoffs, sweep, sweptShare, type RemoveBatch, type RetentionCutoffs } from './retention.js';
 
 export const CLEANUP_JOB = 'cleanup';
 
-/** Quartz's CleanupJob: removes runs, reports and events past their retention. */
+/**
+ * Rows per delete statement. On SQLite a statement holds the event loop while
+ * it runs, and each run removed rewrites a page of the index on its random id.
+ * Measured with bench/cleanup.mjs over 300,000 expired runs on a busy 2-core
+ * machine: batches of 500 held the loop 35 ms (median; 90th percentile 85 ms),
+ * of 1,000 70 ms (115 ms), of 2,000 120 ms (195 ms), while the whole cleanup
+ * took 27, 22 and 20 s. PostgreSQL does not hold the loop, and its time per row
+ * varies little with the batch size.
+ */
+export const CLEANUP_BATCH_ROWS = 500;
+
+/** While a table is swept, at most one `job.progress` this often; one more as each table is done. */
+const PROGRESS_INTERVAL_MS = 1_000;
+
+const TABLES = ['runs', 'reports', 'events'] as const;
+type Table = (typeof TABLES)[number];
+
+/** Quartz's CleanupJob: removes runs, reports and events past their retention, a batch at a time. */
 @Injectable()
 export class CleanupJob {
   constructor(
-    private readonly runs: RunsRepository,
-    private readonly reports: ReportsRepository,
-    private readonly events: EventsRepository,
+    private readonly retention: RetentionRepository,
     private readonly notifier: NotifierService,
     private readonly env: Env,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -26,17 +39,36 @@ export class CleanupJob {
 
   @Job(CLEANUP_JOB)
   @Cron('0 0 * * * ?')
-  async run({ runId }: JobContext): Promise<void> {
+  async run({ runId, signal, progress }: JobContext): Promise<void> {
     const cutoffs = retentionCutoffs(this.clock.now(), {
       runDays: this.env.RUN_RETENTION_DAYS,
       reportDays: this.env.REPORT_RETENTION_DAYS,
       eventHours: this.env.EVENT_RETENTION_HOURS,
     });
-    const removed = {
-      runs: await this.runs.deleteFinishedBefore(cutoffs.runs.toISOString()),
-      reports: await this.reports.deleteCreatedBefore(cutoffs.reports.toISOString()),
-      events: await this.events.deleteBefore(cutoffs.events.toISOString()),
-    };
+    const removeBatch = this.batchRemovers(cutoffs);
+    const removed: Record<Table, number> = { runs: 0, reports: 0, events: 0 };
+    let reportedAt = this.clock.now().getTime();
+    for (const [done, table] of TABLES.entries()) {
+      // Each table is an equal part of the whole; within one, the share of its expired span removed so far.
+      const percent = (share: number) => ((done + share) / TABLES.length) * 100;
+      let oldest: string | null = null;
+      removed[table] = await sweep(removeBatch[table], {
+        batchSize: CLEANUP_BATCH_ROWS,
+        signal,
+        afterBatch: async (removedSoFar, batch) => {
+          oldest ??= batch.oldest;
+          const now = this.clock.now().getTime();
+          if (now - reportedAt < PROGRESS_INTERVAL_MS || !oldest || !batch.newest) return;
+          reportedAt = now;
+          await progress(
+            percent(sweptShare(oldest, batch.newest, cutoffs[table])),
+            `${table}: ${removedSoFar} removed`,
+          );
+        },
+      });
+      await progress(percent(1), `${table}: ${removed[table]} removed`);
+      reportedAt = this.clock.now().getTime();
+    }
     await this.notifier.publish('cleanup.completed', {
       runId,
       removed,
@@ -46,5 +78,13 @@ export class CleanupJob {
         events: cutoffs.events.toISOString(),
       },
     });
+  }
+
+  private batchRemovers(cutoffs: RetentionCutoffs): Record<Table, RemoveBatch> {
+    return {
+      runs: (limit) => this.retention.deleteExpiredRuns(cutoffs.runs.toISOString(), limit),
+      reports: (limit) => this.retention.deleteExpiredReports(cutoffs.reports.toISOString(), limit),
+      events: (limit) => this.retention.deleteExpiredEvents(cutoffs.events.toISOString(), limit),
+    };
   }
 }

@@ -1,4 +1,5 @@
-import { retentionCutoffs } from './retention.js';
+import type { RemovedBatch } from '../../database/retention.repository.js';
+import { retentionCutoffs, sweep, sweptShare, type RemoveBatch } from './retention.js';
 
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
@@ -53,6 +54,111 @@ describe('retentionCutoffs', () => {
     expect(cutoffs.events.getTime()).toBe(cutoffs.runs.getTime());
     expect(cutoffs.runs.toISOString()).toBe('2025-10-25T06:00:00.000Z');
     expect(berlinHour(cutoffs.runs)).toBe(8);
+  });
+});
+
+describe('sweep', () => {
+  /** A table of `expired` rows, removed oldest first, `limit` at a time; `log` records each batch and each turn of the loop. */
+  function table(expired: number, log: string[] = []): { removeBatch: RemoveBatch; limits: number[] } {
+    let left = expired;
+    const limits: number[] = [];
+    const removeBatch: RemoveBatch = (limit) => {
+      limits.push(limit);
+      const count = Math.min(limit, left);
+      left -= count;
+      log.push(`batch of ${count}`);
+      // Whatever the batch let wait on the loop (a request, a timer) asks for its turn now.
+      setImmediate(() => log.push('turn of the loop'));
+      return Promise.resolve(batchOf(count));
+    };
+    return { removeBatch, limits };
+  }
+
+  function batchOf(count: number): RemovedBatch {
+    return count === 0
+      ? { count, oldest: null, newest: null }
+      : { count, oldest: '2025-01-01T00:00:00.000Z', newest: '2025-01-02T00:00:00.000Z' };
+  }
+
+  const signal = new AbortController().signal;
+
+  it('removes batches of the given size until one removes nothing, and resolves the total', async () => {
+    const { removeBatch, limits } = table(2_500);
+
+    await expect(sweep(removeBatch, { batchSize: 1_000, signal })).resolves.toBe(2_500);
+    expect(limits).toEqual([1_000, 1_000, 1_000, 1_000]);
+  });
+
+  it('goes on after a short batch: a retried run can only go once its retry has', async () => {
+    const counts = [1_000, 300, 2, 0];
+    const removeBatch: RemoveBatch = () => Promise.resolve(batchOf(counts.shift()!));
+
+    await expect(sweep(removeBatch, { batchSize: 1_000, signal })).resolves.toBe(1_302);
+    expect(counts).toEqual([]);
+  });
+
+  it('lets the event loop take a turn after every batch that removed rows', async () => {
+    const log: string[] = [];
+    const { removeBatch } = table(2_000, log);
+
+    await sweep(removeBatch, { batchSize: 1_000, signal });
+
+    expect(log).toEqual(['batch of 1000', 'turn of the loop', 'batch of 1000', 'turn of the loop', 'batch of 0']);
+  });
+
+  it('tells afterBatch the total so far and the batch, after each batch that removed rows', async () => {
+    const { removeBatch } = table(1_500);
+    const told: [number, number][] = [];
+
+    await sweep(removeBatch, {
+      batchSize: 1_000,
+      signal,
+      afterBatch: (removedSoFar, batch) => Promise.resolve(void told.push([removedSoFar, batch.count])),
+    });
+
+    expect(told).toEqual([
+      [1_000, 1_000],
+      [1_500, 500],
+    ]);
+  });
+
+  it('starts no batch once the signal is aborted, and rejects with its reason', async () => {
+    const controller = new AbortController();
+    const { removeBatch, limits } = table(5_000);
+    const reason = new Error('timed out after 60000 ms');
+
+    const swept = sweep(removeBatch, {
+      batchSize: 1_000,
+      signal: controller.signal,
+      afterBatch: () => Promise.resolve(controller.abort(reason)),
+    });
+
+    await expect(swept).rejects.toBe(reason);
+    expect(limits).toEqual([1_000]);
+  });
+
+  it('removes nothing when the signal was aborted before it began', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('shutting down'));
+    const { removeBatch, limits } = table(5_000);
+
+    await expect(sweep(removeBatch, { batchSize: 1_000, signal: controller.signal })).rejects.toThrow('shutting down');
+    expect(limits).toEqual([]);
+  });
+});
+
+describe('sweptShare', () => {
+  const cutoff = new Date('2025-06-11T00:00:00.000Z');
+
+  it('is the share of the span from the oldest expired row to the cutoff that lies behind the newest removed', () => {
+    expect(sweptShare('2025-06-01T00:00:00.000Z', '2025-06-01T00:00:00.000Z', cutoff)).toBe(0);
+    expect(sweptShare('2025-06-01T00:00:00.000Z', '2025-06-03T12:00:00.000Z', cutoff)).toBe(0.25);
+    expect(sweptShare('2025-06-01T00:00:00.000Z', '2025-06-10T23:59:59.999Z', cutoff)).toBeCloseTo(1, 6);
+  });
+
+  it('stays between 0 and 1 when rows lie outside the span, as an instant from a replica with a skewed clock may', () => {
+    expect(sweptShare('2025-06-01T00:00:00.000Z', '2025-06-12T00:00:00.000Z', cutoff)).toBe(1);
+    expect(sweptShare('2025-06-11T00:00:00.000Z', '2025-06-11T00:00:00.000Z', cutoff)).toBe(1);
   });
 });
 

@@ -4,9 +4,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { CLOCK, systemClock } from '../../common/clock.js';
 import { CRON_OVERRIDES, Env, loadEnv } from '../../config/env.js';
-import { EventsRepository } from '../../database/events.repository.js';
-import { ReportsRepository } from '../../database/reports.repository.js';
-import { RunsRepository } from '../../database/runs.repository.js';
+import { RetentionRepository } from '../../database/retention.repository.js';
 import { NotifierService } from '../../notifier/notifier.service.js';
 import { ReportsService } from '../../reports/reports.service.js';
 import { CleanupJob } from '../builtin/cleanup.job.js';
@@ -30,7 +28,7 @@ async function explore(providers: Provider[], env: Record<string, string> = {}):
 /** The built-in jobs' dependencies, which discovery never calls. */
 const stub = (token: Type): Provider => ({ provide: token, useValue: {} });
 const storageStubs: Provider[] = [
-  ...[RunsRepository, ReportsRepository, EventsRepository, NotifierService].map(stub),
+  ...[RetentionRepository, NotifierService].map(stub),
   { provide: CLOCK, useValue: systemClock },
 ];
 
