@@ -131,19 +131,24 @@ function isFolder(path: string): boolean {
 
 const { builtins } = pg.types;
 const parseTimestamptz = pg.types.getTypeParser(builtins.TIMESTAMPTZ, 'text') as (text: string) => Date;
+type ParseText = (text: string) => unknown;
 
 /**
  * PostgreSQL's native types, read as SQLite's portable ones are, so that one set of repositories serves
  * both: an instant as ISO-8601 UTC text with milliseconds, a JSON document as its text, a bigint as a
  * number (event ids and durations stay far below 2^53).
  */
+const READ_AS_ON_SQLITE = new Map<number, ParseText>([
+  [builtins.TIMESTAMPTZ, (text) => parseTimestamptz(text).toISOString()],
+  [builtins.JSONB, (text) => text],
+  [builtins.JSON, (text) => text],
+  [builtins.INT8, Number],
+]);
+
 const AS_STORED_ON_SQLITE: CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
-    if (oid === builtins.TIMESTAMPTZ) return (text: string) => parseTimestamptz(text).toISOString();
-    if (oid === builtins.JSONB || oid === builtins.JSON) return (text: string) => text;
-    if (oid === builtins.INT8) return Number;
-    return pg.types.getTypeParser(oid, format);
-  }) as CustomTypesConfig['getTypeParser'],
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    READ_AS_ON_SQLITE.get(oid) ??
+    (pg.types.getTypeParser(oid, format) as ParseText)) as CustomTypesConfig['getTypeParser'],
 };
 
 /**

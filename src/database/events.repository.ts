@@ -167,11 +167,6 @@ export class EventsRepository {
       .executeTakeFirst();
     return row?.topic;
   }
-
-  async deleteBefore(cutoff: string): Promise<number> {
-    const result = await this.db.deleteFrom('events').where('at', '<', cutoff).executeTakeFirst();
-    return Number(result.numDeletedRows);
-  }
 }
 
 function toEvent(row: EventRow): StoredEvent {

@@ -50,11 +50,6 @@ export class ReportsRepository {
     const [report] = await this.list({ limit: 1 });
     return report;
   }
-
-  async deleteCreatedBefore(cutoff: string): Promise<number> {
-    const result = await this.db.deleteFrom('reports').where('created_at', '<', cutoff).executeTakeFirst();
-    return Number(result.numDeletedRows);
-  }
 }
 
 function toReport(row: ReportRow): Report {

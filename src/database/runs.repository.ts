@@ -525,16 +525,6 @@ export class RunsRepository {
     const { rows } = await query.execute(this.db);
     return rows[0]?.value ?? undefined;
   }
-
-  /** Deletes finished runs that started before `cutoff`; a run in progress or waiting to start is never removed. */
-  async deleteFinishedBefore(cutoff: string): Promise<number> {
-    const result = await this.db
-      .deleteFrom('runs')
-      .where('started_at', '<', cutoff)
-      .where('status', 'not in', ['running', 'queued'])
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
-  }
 }
 
 /** The durations past `cursor` in `direction`, or all of them with none. */
