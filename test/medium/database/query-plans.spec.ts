@@ -1,52 +1,26 @@
-import { CompiledQuery, sql, type Kysely, type KyselyPlugin, type RootOperationNode } from 'kysely';
+import type { Kysely } from 'kysely';
 import { EventsRepository } from '../../../src/database/events.repository.js';
 import { JobStateRepository } from '../../../src/database/job-state.repository.js';
 import { ReportsRepository } from '../../../src/database/reports.repository.js';
 import { RunsRepository } from '../../../src/database/runs.repository.js';
 import type { Database } from '../../../src/database/schema.js';
-import { createTestDatabase, testDialect } from '../../support/database.js';
+import { createTestDatabase } from '../../support/database.js';
 import { makeRun } from '../../support/factories.js';
+import { planOf, QueryRecorder } from '../../support/query-plans.js';
 
 const NOW = '2026-01-31T07:00:00.000Z';
 
-/** Remembers every query its database runs, to explain them afterwards. */
-class QueryRecorder implements KyselyPlugin {
-  readonly nodes: RootOperationNode[] = [];
-
-  transformQuery({ node }: { node: RootOperationNode }): RootOperationNode {
-    this.nodes.push(node);
-    return node;
-  }
-
-  transformResult<R>({ result }: { result: R }): Promise<R> {
-    return Promise.resolve(result);
-  }
-}
-
 /**
  * Where a plan reads a whole table or sorts rows it could have read in order: SQLite's `SCAN t`
- * without an index and `USE TEMP B-TREE FOR ORDER BY`; PostgreSQL's `Seq Scan`, with sequential
- * scans priced out so that any usable index is taken however small the table.
+ * without an index and `USE TEMP B-TREE FOR ORDER BY`; PostgreSQL's `Seq Scan`.
  */
-async function unindexedStepsOf(db: Kysely<Database>, query: CompiledQuery): Promise<string[]> {
-  if (testDialect() === 'sqlite') {
-    const { rows } = await db.executeQuery<{ detail: string }>(
-      CompiledQuery.raw(`explain query plan ${query.sql}`, [...query.parameters]),
-    );
-    return rows
-      .map((row) => row.detail)
-      .filter(
-        (detail) =>
-          (/^SCAN \w+$/.test(detail) && !detail.includes('INDEX')) || detail === 'USE TEMP B-TREE FOR ORDER BY',
-      );
-  }
-  return db.transaction().execute(async (trx) => {
-    await sql`set local enable_seqscan = off`.execute(trx);
-    const { rows } = await trx.executeQuery<{ 'QUERY PLAN': string }>(
-      CompiledQuery.raw(`explain ${query.sql}`, [...query.parameters]),
-    );
-    return rows.map((row) => row['QUERY PLAN']).filter((line) => line.includes('Seq Scan'));
-  });
+function unindexedSteps(plan: string[]): string[] {
+  return plan.filter(
+    (step) =>
+      (/^SCAN \w+$/.test(step) && !step.includes('INDEX')) ||
+      step === 'USE TEMP B-TREE FOR ORDER BY' ||
+      step.includes('Seq Scan'),
+  );
 }
 
 describe('the queries of the API, the runner and the scheduler', () => {
@@ -70,13 +44,11 @@ describe('the queries of the API, the runner and the scheduler', () => {
   afterEach(() => db.destroy());
 
   async function expectEveryQueryIndexed(work: () => Promise<unknown>): Promise<void> {
-    recorder.nodes.length = 0;
+    recorder.queries.length = 0;
     await work();
-    expect(recorder.nodes.length).toBeGreaterThan(0);
-    const executor = db.getExecutor();
-    for (const node of recorder.nodes) {
-      const query = executor.compileQuery(node, { queryId: 'explained' });
-      expect({ sql: query.sql, unindexed: await unindexedStepsOf(db, query) }).toEqual({
+    expect(recorder.queries.length).toBeGreaterThan(0);
+    for (const query of recorder.compiled(db)) {
+      expect({ sql: query.sql, unindexed: unindexedSteps(await planOf(db, query)) }).toEqual({
         sql: query.sql,
         unindexed: [],
       });

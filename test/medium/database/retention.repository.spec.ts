@@ -1,9 +1,10 @@
-import { CompiledQuery, sql, type Kysely, type KyselyPlugin, type RootOperationNode } from 'kysely';
+import type { Kysely } from 'kysely';
 import { createDatabase, migrateToLatest } from '../../../src/database/database.js';
 import { RetentionRepository } from '../../../src/database/retention.repository.js';
 import type { Database } from '../../../src/database/schema.js';
 import { instantsBetween, insertRuns, runRow } from '../../support/bulk-insert.js';
 import { createTestDatabase, temporaryDatabase, testDialect } from '../../support/database.js';
+import { planOf, QueryRecorder } from '../../support/query-plans.js';
 
 const CUTOFF = '2025-06-05T12:00:00.000Z';
 const BEFORE = (ms: number) => new Date(Date.parse(CUTOFF) - ms).toISOString();
@@ -169,46 +170,13 @@ describe('RetentionRepository', () => {
   });
 
   describe('query plans', () => {
-    /** Remembers every query its database runs, to explain them afterwards. */
-    class QueryRecorder implements KyselyPlugin {
-      readonly nodes: RootOperationNode[] = [];
-
-      transformQuery({ node }: { node: RootOperationNode }): RootOperationNode {
-        this.nodes.push(node);
-        return node;
-      }
-
-      transformResult<R>({ result }: { result: R }): Promise<R> {
-        return Promise.resolve(result);
-      }
-    }
-
-    /** The plan's steps: SQLite's EXPLAIN QUERY PLAN details; PostgreSQL's EXPLAIN lines, sequential scans and sorts priced out. */
-    async function planOf(query: CompiledQuery): Promise<string[]> {
-      if (testDialect() === 'sqlite') {
-        const { rows } = await db.executeQuery<{ detail: string }>(
-          CompiledQuery.raw(`explain query plan ${query.sql}`, [...query.parameters]),
-        );
-        return rows.map((row) => row.detail);
-      }
-      return db.transaction().execute(async (trx) => {
-        // Any usable index is taken however small the table: a plan that still reads a whole table, or
-        // sorts, has no index for it.
-        await sql`set local enable_seqscan = off`.execute(trx);
-        await sql`set local enable_sort = off`.execute(trx);
-        const { rows } = await trx.executeQuery<{ 'QUERY PLAN': string }>(
-          CompiledQuery.raw(`explain ${query.sql}`, [...query.parameters]),
-        );
-        return rows.map((row) => row['QUERY PLAN'].trim());
-      });
-    }
-
     async function planOfTheBatch(remove: (retention: RetentionRepository) => Promise<unknown>): Promise<string[]> {
       const recorder = new QueryRecorder();
       await remove(new RetentionRepository(db.withPlugin(recorder)));
-      const deletes = recorder.nodes.filter((node) => node.kind === 'DeleteQueryNode');
+      const deletes = recorder.queries.filter(({ node }) => node.kind === 'DeleteQueryNode');
       expect(deletes).toHaveLength(1);
-      return planOf(db.getExecutor().compileQuery(deletes[0], { queryId: 'explained' }));
+      const [{ node, queryId }] = deletes;
+      return planOf(db, db.getExecutor().compileQuery(node, queryId), { sortsPricedOut: true });
     }
 
     /**

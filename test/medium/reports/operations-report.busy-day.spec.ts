@@ -1,11 +1,12 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CompiledQuery, sql, type Kysely, type KyselyPlugin, type QueryId, type RootOperationNode } from 'kysely';
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import { EventsRepository } from '../../../src/database/events.repository.js';
 import { RunsRepository } from '../../../src/database/runs.repository.js';
 import type { Database, NewRunRow, RunStatus } from '../../../src/database/schema.js';
 import { OperationsReportGenerator } from '../../../src/reports/operations-report.generator.js';
 import { createTestDatabase, testDialect } from '../../support/database.js';
+import { planOf, QueryRecorder } from '../../support/query-plans.js';
 
 const PERIOD_START = '2025-03-01T07:00:00.000Z';
 const PERIOD_END = '2025-03-02T07:00:00.000Z';
@@ -174,37 +175,6 @@ async function insertAll(db: Kysely<Database>, runs: SeededRun[], events: Seeded
   });
 }
 
-/** Every query made through the database it is plugged into, to be explained afterwards. */
-class QueryRecorder implements KyselyPlugin {
-  readonly queries: { node: RootOperationNode; queryId: QueryId }[] = [];
-
-  transformQuery({ node, queryId }: { node: RootOperationNode; queryId: QueryId }): RootOperationNode {
-    this.queries.push({ node, queryId });
-    return node;
-  }
-
-  transformResult<R>({ result }: { result: R }): Promise<R> {
-    return Promise.resolve(result);
-  }
-}
-
-/** The plan the database would follow for `query`; on PostgreSQL with sequential scans ruled out where avoidable. */
-async function planOf(db: Kysely<Database>, query: CompiledQuery): Promise<string[]> {
-  if (testDialect() === 'sqlite') {
-    const { rows } = await db.executeQuery<{ detail: string }>(
-      CompiledQuery.raw(`explain query plan ${query.sql}`, [...query.parameters]),
-    );
-    return rows.map((row) => row.detail);
-  }
-  return db.transaction().execute(async (trx) => {
-    await trx.executeQuery(CompiledQuery.raw('set local enable_seqscan = off'));
-    const { rows } = await trx.executeQuery<{ 'QUERY PLAN': string }>(
-      CompiledQuery.raw(`explain ${query.sql}`, [...query.parameters]),
-    );
-    return rows.map((row) => row['QUERY PLAN']);
-  });
-}
-
 describe('OperationsReportGenerator on a busy day', () => {
   const runs = seedRuns();
   const events = seedEvents();
@@ -251,8 +221,7 @@ describe('OperationsReportGenerator on a busy day', () => {
     await generate(db.withPlugin(recorder));
 
     const statements = new Map<string, CompiledQuery>();
-    for (const { node, queryId } of recorder.queries) {
-      const query = db.getExecutor().compileQuery(node, queryId);
+    for (const query of recorder.compiled(db)) {
       statements.set(query.sql, query);
     }
     expect(statements.size).toBeGreaterThanOrEqual(4); // counts, durations, failures, events at the least
