@@ -1,8 +1,9 @@
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
 /**
- * Timestamps are ISO-8601 UTC strings with milliseconds (`Date#toISOString`):
- * they sort and compare as text the same way on SQLite and PostgreSQL.
+ * Timestamps are ISO-8601 UTC strings with milliseconds (`Date#toISOString`): stored as such on
+ * SQLite, where they sort and compare as text; `timestamptz` on PostgreSQL, read back in the same
+ * form (see createDatabase) and compared with ISO text parameters as instants.
  */
 export type Timestamp = string;
 
