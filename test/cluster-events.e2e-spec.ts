@@ -89,7 +89,9 @@ describe('events across replicas', () => {
     await onA.waitFor((event) => event.type === 'cleanup.completed' && event.data.runId === body.runId);
 
     const stored = (await storedAfter(0)).filter((event) => (event.data as { runId?: string }).runId === body.runId);
-    expect(stored.map((event) => event.type)).toEqual(['job.started', 'cleanup.completed', 'job.succeeded']);
+    // Cleanup reports progress as it goes through its tables: how often depends on how long each takes.
+    const lifecycle = stored.filter((event) => event.type !== 'job.progress');
+    expect(lifecycle.map((event) => event.type)).toEqual(['job.started', 'cleanup.completed', 'job.succeeded']);
     expect(onA.eventsOfRun(body.runId)).toEqual(stored);
   });
 
