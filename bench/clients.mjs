@@ -96,7 +96,8 @@ async function connectSocketIo(state, target, index, url, topics) {
 }
 
 async function connectWs(state, target, index, url) {
-  const socket = new WebSocket(url.replace(/^http/, 'ws'));
+  // socket.io-client gives up after 20 s by itself; ws must be told to.
+  const socket = new WebSocket(url.replace(/^http/, 'ws'), { handshakeTimeout: 20_000 });
   await new Promise((resolve, reject) => {
     socket.once('open', resolve);
     socket.once('error', reject);

@@ -3,15 +3,36 @@
 // under test counts as a crash, which fails the benchmark.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const ROOT = resolve(import.meta.dirname, '..');
-export const MAIN = resolve(ROOT, 'dist/main.js');
-export const JOBPULSE_SERVER = resolve(ROOT, 'bench/jobpulse-server.mjs');
+/** Where servers run from: the repository, or the copy of its build snapshotBuild made. */
+let home = ROOT;
+
+/**
+ * Copies dist/ and the jobpulse entry point under node_modules/.cache (whose packages they import)
+ * and runs servers from there, so that a rebuild during a long run does not change what is
+ * measured halfway; and a developer's ./.env is not read. Removed when the run ends.
+ */
+export function snapshotBuild() {
+  const dir = resolve(ROOT, 'node_modules/.cache/jobpulse-bench', String(process.pid));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  cpSync(resolve(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
+  mkdirSync(join(dir, 'bench'));
+  for (const file of ['jobpulse-server.mjs', 'bench-jobs.mjs']) {
+    copyFileSync(resolve(ROOT, 'bench', file), join(dir, 'bench', file));
+  }
+  // Node looks no further than node_modules/ for the package.json saying the build is ES modules.
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', private: true }));
+  home = dir;
+}
+
+/** The built service with the benchmark's jobs (see jobpulse-server.mjs). */
+export const jobpulseEntry = () => resolve(home, 'bench/jobpulse-server.mjs');
 
 /**
  * What every jobpulse under test runs with: sign-in off and limits nobody reaches, so that the
@@ -56,7 +77,7 @@ export async function startServer(name, entry, env = {}, { readyPath = '/health/
   const url = `http://127.0.0.1:${port}`;
   const spawnedAt = performance.now();
   const child = spawn(process.execPath, [entry], {
-    cwd: ROOT,
+    cwd: home,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -23,7 +23,7 @@ import { cluster } from './cluster.mjs';
 import { fanOut, startSocketServers } from './fanout.mjs';
 import { memory } from './memory.mjs';
 import { startPostgres } from './postgres.mjs';
-import { crashesSoFar, killAll, ROOT } from './processes.mjs';
+import { crashesSoFar, killAll, ROOT, snapshotBuild } from './processes.mjs';
 import { rest } from './rest.mjs';
 import { scheduleLagSqlite } from './schedule-lag.mjs';
 import { markdownTable, rowsOf } from './table.mjs';
@@ -61,6 +61,7 @@ process.on('exit', () => {
   rmSync(dir, { recursive: true, force: true });
 });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
+snapshotBuild();
 
 const machine = {
   cpus: cpus().length,

@@ -1,20 +1,12 @@
 // The servers the figures compare, each started in a process of its own.
 import { resolve } from 'node:path';
-import { JOBPULSE_ENV, JOBPULSE_SERVER, MAIN, ROOT, requestJson, startServer } from './processes.mjs';
+import { JOBPULSE_ENV, jobpulseEntry, ROOT, requestJson, startServer } from './processes.mjs';
 
 const bench = (file) => resolve(ROOT, 'bench', file);
 
-/**
- * jobpulse's production build with the benchmark's jobs (bench/jobpulse-server.mjs), or dist/main.js
- * itself with `main: true`, on `databaseUrl`.
- */
-export function startJobpulse(databaseUrl, { name = 'jobpulse', env = {}, main = false, timeoutMs } = {}) {
-  return startServer(
-    name,
-    main ? MAIN : JOBPULSE_SERVER,
-    { ...JOBPULSE_ENV, DATABASE_URL: databaseUrl, ...env },
-    { timeoutMs },
-  );
+/** jobpulse's production build with the benchmark's jobs (bench/jobpulse-server.mjs), on `databaseUrl`. */
+export function startJobpulse(databaseUrl, { name = 'jobpulse', env = {} } = {}) {
+  return startServer(name, jobpulseEntry(), { ...JOBPULSE_ENV, DATABASE_URL: databaseUrl, ...env });
 }
 
 /** `payloads`: `{ started, succeeded }`, the events of one jobpulse run (see bare-events.mjs). */
