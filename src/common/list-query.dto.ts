@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
@@ -6,20 +7,26 @@ import type { Page } from './page.js';
 
 export const MAX_PAGE_SIZE = 500;
 
+/** `?limit=` of every list route: how many to list, 1 to MAX_PAGE_SIZE (default 50). */
+export const PageSize = () =>
+  applyDecorators(
+    ApiPropertyOptional({
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_PAGE_SIZE,
+      default: 50,
+      description: 'How many to list.',
+    }),
+    IsOptional(),
+    Type(() => Number),
+    IsInt(),
+    Min(1),
+    Max(MAX_PAGE_SIZE),
+  );
+
 /** `?limit=&before=` of every list route: newest first, `before` an ISO-8601 instant to page back. */
 export class ListQueryDto {
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 1,
-    maximum: MAX_PAGE_SIZE,
-    default: 50,
-    description: 'How many to list.',
-  })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
+  @PageSize()
   limit = 50;
 
   @ApiPropertyOptional({

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
-import { MAX_PAGE_SIZE } from '../common/list-query.dto.js';
+import { IsInt, IsOptional, Min } from 'class-validator';
+import { PageSize } from '../common/list-query.dto.js';
 
 /** `GET /api/events?after=&limit=`: stored events after an id, oldest first. */
 export class EventsQueryDto {
@@ -12,17 +12,6 @@ export class EventsQueryDto {
   @Min(0)
   after = 0;
 
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 1,
-    maximum: MAX_PAGE_SIZE,
-    default: 50,
-    description: 'How many to list.',
-  })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
+  @PageSize()
   limit = 50;
 }
