@@ -424,10 +424,12 @@ describe('three replicas on one PostgreSQL database', () => {
       for (const replica of replicas) {
         expectAlive(replica);
         expect(crashLines(replica)).toEqual([]);
-        // Every replica's timer kept firing, and logged each tick it could not record.
-        const failedTicks = logsWith(replica, 'scheduled run could not start');
+        // Every replica's timer kept firing, and logged each tick it could not record (an outage that spans
+        // the hour also fails the hourly cleanup's tick: only the every-second job's are counted).
+        const failed = logsWith(replica, 'scheduled run could not start');
+        const failedTicks = failed.filter((line) => line.job === 'tick');
         expect(failedTicks.length).toBeGreaterThanOrEqual(5);
-        expect(failedTicks.every((line) => line.level === 'error' && line.job === 'tick')).toBe(true);
+        expect(failed.every((line) => line.level === 'error')).toBe(true);
       }
     }, 60_000);
   });
