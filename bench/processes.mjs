@@ -17,11 +17,13 @@ let home = ROOT;
  * Copies dist/ and the jobpulse entry point under node_modules/.cache (whose packages they import)
  * and runs servers from there, so that a rebuild during a long run does not change what is
  * measured halfway; and a developer's ./.env is not read. Removed when the run ends.
+ * `BENCH_DIST` names another build to measure instead of dist/ (e.g. one compiled with
+ * `tsc -p tsconfig.build.json --outDir`), so that a change can be measured while dist/ is in use.
  */
 export function snapshotBuild() {
   const dir = resolve(ROOT, 'node_modules/.cache/jobpulse-bench', String(process.pid));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  cpSync(resolve(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
+  cpSync(resolve(ROOT, process.env.BENCH_DIST ?? 'dist'), join(dir, 'dist'), { recursive: true });
   mkdirSync(join(dir, 'bench'));
   for (const file of ['jobpulse-server.mjs', 'bench-jobs.mjs']) {
     copyFileSync(resolve(ROOT, 'bench', file), join(dir, 'bench', file));
