@@ -1,6 +1,6 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { CLOCK, type Clock } from '../common/clock.js';
+import { timeOrderedId } from '../common/time-ordered-id.js';
 import { ReportsRepository, type Report } from '../database/reports.repository.js';
 import type { Page } from '../common/page.js';
 import { NotifierService } from '../notifier/notifier.service.js';
@@ -27,7 +27,7 @@ export class ReportsService {
       : new Date(periodEnd.getTime() - DEFAULT_REPORT_PERIOD_MS);
     const generated = await this.generator.generate({ runId, periodStart, periodEnd, signal });
     const report: Report = {
-      id: randomUUID(),
+      id: timeOrderedId(),
       runId,
       title: generated.title,
       periodStart: periodStart.toISOString(),

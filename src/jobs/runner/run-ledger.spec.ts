@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
+import { isUUID } from 'class-validator';
 import { TestClock } from '../../../test/support/clock.js';
 import { makeRun, RUN_STARTED_AT } from '../../../test/support/factories.js';
 import { recordingNotifier, stubRunsRepository, testRunnerEnv, useFakeTimers } from '../../../test/support/runner.js';
@@ -56,8 +57,12 @@ describe('RunLedger', () => {
       expect(run).toMatchObject({ scheduledFor: RUN_STARTED_AT, maxAttempts: 3, retryOf: 'earlier' });
     });
 
-    it('gives every run its own id', () => {
-      expect(ledger.draft('sync', { trigger: 'manual' }).id).not.toBe(ledger.draft('sync', { trigger: 'manual' }).id);
+    it('gives every run its own version 7 id, a later run sorting after an earlier one (retention deletes in that order)', () => {
+      const first = ledger.draft('sync', { trigger: 'manual' }).id;
+      const second = ledger.draftRetry(ledger.draft('sync', { trigger: 'manual' })).id;
+
+      expect([first, second].every((id) => isUUID(id, '7'))).toBe(true);
+      expect(second > first).toBe(true);
     });
 
     it('makes the next attempt of a run a run of its own, starting now, that retries it', () => {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { CLOCK, type Clock } from '../../common/clock.js';
 import { messageOf } from '../../common/errors.js';
+import { timeOrderedId } from '../../common/time-ordered-id.js';
 import { Env } from '../../config/env.js';
 import { RunsRepository, type InsertConflict, type InsertOptions, type Run } from '../../database/runs.repository.js';
 import type { RunStatus } from '../../database/schema.js';
@@ -57,7 +57,7 @@ export class RunLedger {
   draft(jobName: string, request: RunRequest): Run {
     const now = this.clock.now();
     return {
-      id: randomUUID(),
+      id: timeOrderedId(),
       job: jobName,
       trigger: request.trigger,
       status: 'running',
@@ -77,7 +77,7 @@ export class RunLedger {
   draftRetry(previous: Run): Run {
     return {
       ...previous,
-      id: randomUUID(),
+      id: timeOrderedId(),
       status: 'running',
       startedAt: this.clock.now().toISOString(),
       finishedAt: null,

@@ -1,4 +1,5 @@
 import { Logger, NotFoundException } from '@nestjs/common';
+import { isUUID } from 'class-validator';
 import type { Kysely } from 'kysely';
 import { TestClock } from '../../support/clock.js';
 import type { EventsRepository } from '../../../src/database/events.repository.js';
@@ -93,8 +94,10 @@ describe('ReportsService', () => {
       expect(second.periodStart).toBe(NOW);
     });
 
-    it('stores the report with its run, title, period and content', async () => {
+    it('stores the report under a version 7 id with its run, title, period and content', async () => {
       const report = await service.createDailyReport('run-1', signal());
+
+      expect(isUUID(report.id, '7')).toBe(true);
 
       const stored = await reports.findById(report.id);
       expect(stored).toEqual({
