@@ -13,6 +13,7 @@ import {
 import pg, { type CustomTypesConfig } from 'pg';
 import { messageOf } from '../common/errors.js';
 import { redactCredentials } from '../config/env.js';
+import { CachedStatements } from './cached-statements.js';
 import * as initial from './migrations/0001-initial.js';
 import * as runAttempts from './migrations/0002-run-attempts-leases-job-state.js';
 import * as cluster from './migrations/0003-cluster.js';
@@ -68,7 +69,7 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Kyse
     const pool = createPool(url, { ...options, types: AS_STORED_ON_SQLITE });
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(url) }) });
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: new CachedStatements(openSqlite(url)) }) });
 }
 
 /** Opens the file of a `sqlite:` URL, creating it and its folders; a failure names the variable and the file. */
