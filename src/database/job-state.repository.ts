@@ -40,6 +40,18 @@ export class JobStateRepository {
     return Number(result.numUpdatedRows) > 0;
   }
 
+  /** Those of `names` that are paused, as any replica last set them. */
+  async pausedAmong(names: string[]): Promise<Set<string>> {
+    if (names.length === 0) return new Set();
+    const rows = await this.db
+      .selectFrom('jobs')
+      .select('name')
+      .where('name', 'in', names)
+      .where('paused', '=', 1)
+      .execute();
+    return new Set(rows.map((row) => row.name));
+  }
+
   /** Whether the job is paused, as any replica last set it; undefined for a job this database does not know. */
   async isPaused(name: string): Promise<boolean | undefined> {
     const row = await this.db.selectFrom('jobs').select('paused').where('name', '=', name).executeTakeFirst();

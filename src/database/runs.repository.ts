@@ -179,6 +179,18 @@ export class RunsRepository {
     return row?.id;
   }
 
+  /** The id of the running run of each of `jobs` that has one, on any replica, by job. */
+  async runningRunsOf(jobs: string[]): Promise<Map<string, string>> {
+    if (jobs.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('runs')
+      .select(['job', 'id'])
+      .where('job', 'in', jobs)
+      .where('status', '=', 'running')
+      .execute();
+    return new Map(rows.map((row) => [row.job, row.id]));
+  }
+
   /**
    * Renews the leases of the running and queued runs among `ids`, and returns
    * the ids of those another replica has meanwhile marked abandoned (their
@@ -263,15 +275,32 @@ export class RunsRepository {
 
   /** Newest first. */
   async listByJob(job: string, page: Page): Promise<Run[]> {
-    let query = this.db.selectFrom('runs').selectAll().where('job', '=', job);
+    let query = this.newestFirst(job);
     if (page.before) query = query.where('started_at', '<', page.before);
-    const rows = await query.orderBy('started_at', 'desc').orderBy('id', 'desc').limit(page.limit).execute();
+    const rows = await query.selectAll().limit(page.limit).execute();
     return rows.map(toRun);
   }
 
-  async latestByJob(job: string): Promise<Run | undefined> {
-    const [run] = await this.listByJob(job, { limit: 1 });
-    return run;
+  /**
+   * The latest run of each of `jobs` that has runs, by job: in one statement, each job's found
+   * along its index as listByJob finds its first (`id in` one sub-select per job).
+   */
+  async latestOf(jobs: string[]): Promise<Map<string, Run>> {
+    if (jobs.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom('runs')
+      .selectAll()
+      .where(
+        'id',
+        'in',
+        jobs.map((job) => this.newestFirst(job).select('id').limit(1)),
+      )
+      .execute();
+    return new Map(rows.map((row) => [row.job, toRun(row)]));
+  }
+
+  private newestFirst(job: string) {
+    return this.db.selectFrom('runs').where('job', '=', job).orderBy('started_at', 'desc').orderBy('id', 'desc');
   }
 
   /**

@@ -38,11 +38,12 @@ export class JobsService {
   ) {}
 
   list(): Promise<JobView[]> {
-    return Promise.all(this.jobs.all().map((job) => this.view(job)));
+    return this.views(this.jobs.all());
   }
 
   async get(name: string): Promise<JobView> {
-    return this.view(this.jobs.get(name));
+    const [view] = await this.views([this.jobs.get(name)]);
+    return view;
   }
 
   async setPaused(name: string, paused: boolean): Promise<JobView> {
@@ -52,28 +53,34 @@ export class JobsService {
       this.logger.log({ msg: paused ? 'job paused' : 'job resumed', job: name });
       await this.notifier.publish(paused ? 'job.paused' : 'job.resumed', { job: name, paused });
     }
-    return this.view(job);
+    const [view] = await this.views([job]);
+    return view;
   }
 
-  private async view(job: JobDefinition): Promise<JobView> {
-    const [paused, runningRunId, lastRun] = await Promise.all([
-      this.jobStates.isPaused(job.name),
-      this.runs.runningRunOf(job.name),
-      this.runs.latestByJob(job.name),
+  /** Each kind of state in one query for all of `jobs`, however many they are. */
+  private async views(jobs: JobDefinition[]): Promise<JobView[]> {
+    const names = jobs.map((job) => job.name);
+    const [paused, runningRuns, lastRuns] = await Promise.all([
+      this.jobStates.pausedAmong(names),
+      this.runs.runningRunsOf(names),
+      this.runs.latestOf(names),
     ]);
-    const upcoming =
-      paused || !job.schedule
-        ? []
-        : job.schedule.nextRuns(UPCOMING_RUNS, this.clock.now()).map((instant) => instant.toISOString());
-    return {
-      name: job.name,
-      cron: job.schedule?.expression ?? null,
-      timeZone: job.timeZone,
-      nextRunAt: upcoming[0] ?? null,
-      nextRunsAt: upcoming,
-      paused: paused ?? false,
-      running: runningRunId !== undefined,
-      lastRun: lastRun ?? null,
-    };
+    const now = this.clock.now();
+    return jobs.map((job) => {
+      const upcoming =
+        paused.has(job.name) || !job.schedule
+          ? []
+          : job.schedule.nextRuns(UPCOMING_RUNS, now).map((instant) => instant.toISOString());
+      return {
+        name: job.name,
+        cron: job.schedule?.expression ?? null,
+        timeZone: job.timeZone,
+        nextRunAt: upcoming[0] ?? null,
+        nextRunsAt: upcoming,
+        paused: paused.has(job.name),
+        running: runningRuns.has(job.name),
+        lastRun: lastRuns.get(job.name) ?? null,
+      };
+    });
   }
 }

@@ -61,7 +61,8 @@ describe('the queries of the API, the runner and the scheduler', () => {
     ['findById', () => runs.findById('r1')],
     ['listByJob', () => runs.listByJob('sync', { limit: 50 })],
     ['listByJob, paging back', () => runs.listByJob('sync', { limit: 50, before: NOW })],
-    ['latestByJob', () => runs.latestByJob('sync')],
+    ['latestOf', () => runs.latestOf(['sync', 'daily'])],
+    ['runningRunsOf', () => runs.runningRunsOf(['sync', 'daily'])],
     ['renewLeases', () => runs.renewLeases(['r1', 'r2'], NOW)],
     ['abandonExpired', () => runs.abandonExpired(NOW, ['r1'])],
     ['finish', () => runs.finish('r1', { status: 'succeeded', finishedAt: NOW, durationMs: 5, error: null })],
@@ -74,6 +75,7 @@ describe('the queries of the API, the runner and the scheduler', () => {
     ['reports list, paging back', () => reports.list({ limit: 50, before: NOW })],
     ['reports latest', () => reports.latest()],
     ['jobs isPaused', () => jobStates.isPaused('sync')],
+    ['jobs pausedAmong', () => jobStates.pausedAmong(['sync', 'daily'])],
   ])('%s reads along an index', async (_name, work) => {
     await runs.insert(makeRun({ id: 'r1', job: 'sync', status: 'running', startedAt: NOW }), { leaseUntil: NOW });
 

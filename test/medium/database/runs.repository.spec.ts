@@ -59,6 +59,41 @@ describe('RunsRepository', () => {
     });
   });
 
+  describe('the latest and the running run of several jobs', () => {
+    const run = (id: string, job: string, startedAt: string, status: RunStatus = 'succeeded') =>
+      runs.insert(makeRun({ id, job, status, startedAt }));
+
+    it("finds each job's latest run as its first page would list it, the later id first among equal starts", async () => {
+      await run('h1', 'hourly', '2025-01-01T07:00:00.000Z');
+      await run('h3', 'hourly', '2025-01-01T08:00:00.000Z', 'failed');
+      await run('h2', 'hourly', '2025-01-01T08:00:00.000Z');
+      await run('d1', 'daily', '2025-01-01T06:00:00.000Z');
+      await run('o1', 'other', '2025-01-01T09:00:00.000Z');
+
+      const latest = await runs.latestOf(['hourly', 'daily', 'never-ran']);
+
+      expect([...latest.keys()].sort()).toEqual(['daily', 'hourly']);
+      for (const job of ['hourly', 'daily']) {
+        expect(latest.get(job)).toEqual((await runs.listByJob(job, { limit: 1 }))[0]);
+      }
+      expect(latest.get('hourly')).toMatchObject({ id: 'h3', status: 'failed' });
+    });
+
+    it('finds the running run of each job that has one', async () => {
+      await run('h1', 'hourly', '2025-01-01T07:00:00.000Z', 'running');
+      await run('h0', 'hourly', '2025-01-01T06:00:00.000Z');
+      await run('d1', 'daily', '2025-01-01T06:00:00.000Z', 'queued');
+      await run('o1', 'other', '2025-01-01T06:00:00.000Z', 'running');
+
+      expect(await runs.runningRunsOf(['hourly', 'daily'])).toEqual(new Map([['hourly', 'h1']]));
+    });
+
+    it('asks nothing for no jobs', async () => {
+      expect(await runs.latestOf([])).toEqual(new Map());
+      expect(await runs.runningRunsOf([])).toEqual(new Map());
+    });
+  });
+
   describe('summarizeStartedBetween', () => {
     const FROM = '2025-01-01T07:00:00.000Z';
     const TO = '2025-01-02T07:00:00.000Z';

@@ -121,6 +121,25 @@ describe('JobsService and RunsService', () => {
       });
     });
 
+    it("lists each job with its own pause state, running run and last run, as each job's own view has them", async () => {
+      const replica = await boot();
+      const jobs = replica.get(JobsService);
+      await jobs.setPaused('hourly', true);
+      await replica.get(RunsRepository).insert(aRun('hourly-failed', 'hourly', 'failed'));
+      replica.get(TestJobs).gate = deferred();
+      const running = await replica.get(RunsService).trigger('daily');
+
+      const listed = await jobs.list();
+
+      expect(listed.map(({ name, paused, running, lastRun }) => [name, paused, running, lastRun?.id ?? null])).toEqual([
+        ['daily-report', false, false, null],
+        ['cleanup', false, false, null],
+        ['hourly', true, false, 'hourly-failed'],
+        ['daily', false, true, running.id],
+      ]);
+      for (const view of listed) expect(await jobs.get(view.name)).toEqual(view);
+    });
+
     it('answers 404 for an unknown job', async () => {
       await expect((await boot()).get(JobsService).get('nope')).rejects.toBeInstanceOf(NotFoundException);
     });
