@@ -1,14 +1,15 @@
 import { Module, type DynamicModule, type LoggerService } from '@nestjs/common';
+import type { RequestHandler } from 'express';
 import { Logger, LoggerModule, PinoLogger, type Params } from 'nestjs-pino';
-import { pinoHttp, type HttpLogger } from 'pino-http';
+import { pino } from 'pino';
 import type { Env } from '../config/env.js';
 import { logDestination } from './log-destination.js';
 import { loggerOptions } from './log-format.js';
-import { requestLogOptions, type LoggedRequest } from './request-log.js';
+import { REQUEST_SERIALIZERS, requestLogMiddleware, type LoggedRequest } from './request-log.js';
 
 interface Logging {
-  /** The request logger: Express middleware that writes each request's line, and the logger of all others. */
-  http: HttpLogger<LoggedRequest>;
+  /** Express middleware that writes each request's line (request-log.ts). */
+  requests: RequestHandler;
   params: Params<LoggedRequest>;
   /** Why the lines are JSON although NODE_ENV=development asked for readable ones. */
   prettyUnavailable?: string;
@@ -25,15 +26,15 @@ function loggingFor(env: Env): Logging {
   let logging = loggings.get(env);
   if (!logging) {
     const { stream, prettyUnavailable } = logDestination(env.NODE_ENV);
-    const http = pinoHttp<LoggedRequest>({ ...loggerOptions(env.LOG_LEVEL), ...requestLogOptions() }, stream);
+    const logger = pino({ ...loggerOptions(env.LOG_LEVEL), serializers: REQUEST_SERIALIZERS }, stream);
     // useExisting: the request logger is mounted by createApp, before the body parser (see requestLogger);
     // nestjs-pino only binds each request's logger (`req.log`, with its reqId) to the lines written while it
     // is served. Its root, for the other lines, is the same logger (wrapSerializers: keep ours).
     const params: Params<LoggedRequest> = {
-      pinoHttp: { logger: http.logger, wrapSerializers: false },
+      pinoHttp: { logger, wrapSerializers: false },
       useExisting: true,
     };
-    logging = { http, params, prettyUnavailable };
+    logging = { requests: requestLogMiddleware(logger), params, prettyUnavailable };
     loggings.set(env, logging);
   }
   return logging;
@@ -64,6 +65,6 @@ export function nestLogger(env: Env): LoggerService {
  * Express middleware writing one line per HTTP request (request-log.ts). Mounted before any other,
  * so that a request the body parser refuses (too large, malformed JSON) gets its line too.
  */
-export function requestLogger(env: Env): HttpLogger<LoggedRequest> {
-  return loggingFor(env).http;
+export function requestLogger(env: Env): RequestHandler {
+  return loggingFor(env).requests;
 }

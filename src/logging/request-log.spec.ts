@@ -1,5 +1,14 @@
+import { jest } from '@jest/globals';
+import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
-import { requestLevel, requestLine, withoutSecretParameters, type LoggedRequest } from './request-log.js';
+import { pino } from 'pino';
+import {
+  requestLevel,
+  requestLine,
+  requestLogMiddleware,
+  withoutSecretParameters,
+  type LoggedRequest,
+} from './request-log.js';
 
 /** A request as it is when its response is finished: `route` is the last Express matched. */
 function request(url: string, fields: Partial<LoggedRequest> = {}): LoggedRequest {
@@ -77,5 +86,80 @@ describe('requestLevel', () => {
 
   it('writes a request whose response failed as an error', () => {
     expect(requestLevel(request('/api/jobs'), response(200), new Error('socket hang up'))).toBe('error');
+  });
+});
+
+describe('requestLogMiddleware', () => {
+  /** The middleware on a logger at `debug`, and the lines it wrote, parsed. */
+  function middleware() {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    return { handle: requestLogMiddleware(logger), lines };
+  }
+
+  /** A request served by `handle`, its response an emitter that the test finishes. */
+  function serve(handle: ReturnType<typeof requestLogMiddleware>, url = '/api/jobs') {
+    const req = request(url, { route: controllerRoute('/api/jobs') });
+    const res = Object.assign(new EventEmitter(), { statusCode: 200 }) as unknown as ServerResponse;
+    const next = jest.fn();
+    handle(req, res, next);
+    return { req, res, next };
+  }
+
+  it("numbers each request and gives it a logger that writes its reqId, before the next handler's turn", () => {
+    const { handle, lines } = middleware();
+
+    const first = serve(handle);
+    const second = serve(handle);
+    second.req.log.info({ context: 'Test' }, 'while serving');
+
+    expect([first.req.id, second.req.id]).toEqual([1, 2]);
+    expect(first.next).toHaveBeenCalledTimes(1);
+    expect(lines).toEqual([expect.objectContaining({ reqId: 2, context: 'Test', msg: 'while serving' })]);
+  });
+
+  it('writes the request line once the response is finished, and not again when the connection closes', () => {
+    const { handle, lines } = middleware();
+    const { res } = serve(handle);
+
+    res.emit('finish');
+    res.emit('close');
+
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 30,
+        reqId: 1,
+        context: 'HTTP',
+        method: 'GET',
+        route: '/api/jobs',
+        url: '/api/jobs',
+        status: 200,
+        durationMs: expect.any(Number),
+        msg: 'request completed',
+      }),
+    ]);
+  });
+
+  it('writes a 5xx, or a response that failed, as a failed request at error', () => {
+    const { handle, lines } = middleware();
+    const answered503 = serve(handle).res;
+    answered503.statusCode = 503;
+    const broken = serve(handle).res;
+
+    answered503.emit('finish');
+    broken.emit('error', new Error('socket hang up'));
+
+    expect(lines.map(({ level, status, msg }) => [level, status, msg])).toEqual([
+      [50, 503, 'request failed'],
+      [50, 200, 'request failed'],
+    ]);
+  });
+
+  it('writes a request whose connection closed before its response was sent', () => {
+    const { handle, lines } = middleware();
+
+    serve(handle, '/health/ready').res.emit('close');
+
+    expect(lines).toEqual([expect.objectContaining({ level: 20, url: '/health/ready', msg: 'request completed' })]);
   });
 });

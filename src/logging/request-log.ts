@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Level } from 'pino';
-import type { Options } from 'pino-http';
+import type { Level, Logger } from 'pino';
 import type { Principal } from '../auth/access.decorator.js';
 import { REDACTED } from './log-format.js';
 import { controllerRouteOf, type RoutedRequest } from '../common/route-template.js';
@@ -66,30 +65,43 @@ export function requestLevel(req: LoggedRequest, res: ServerResponse, error?: Er
 }
 
 /**
- * pino-http's part of the options: the request line above and nothing else. Neither the request
- * (headers, cookies) nor the response is bound to the logger; lines written while a request is
- * served carry its `reqId`, as its request line does.
+ * Anything that logs a request or a response anyway gets these few fields, never their headers
+ * (neither is bound to a logger: lines written while a request is served carry its `reqId` only).
  */
-export function requestLogOptions(): Options<LoggedRequest> {
-  return {
-    quietReqLogger: true,
-    quietResLogger: true,
-    customLogLevel: requestLevel,
-    customSuccessObject: (req, res, { responseTime }: { responseTime: number }) => requestLine(req, res, responseTime),
-    // The exception of a 500 is logged by Nest with its stack; the request line only says how the request ended.
-    customErrorObject: (req, res, _error, { responseTime }: { responseTime: number }) =>
-      requestLine(req, res, responseTime),
-    customSuccessMessage: () => 'request completed',
-    customErrorMessage: () => 'request failed',
-    // Anything that logs a request or a response anyway gets these few fields, never their headers.
-    serializers: {
-      req: (req: { id: unknown; method: string; url: string }) => ({
-        id: req.id,
-        method: req.method,
-        url: withoutSecretParameters(req.url),
-      }),
-      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-    },
+export const REQUEST_SERIALIZERS = {
+  req: (req: LoggedRequest) => ({ id: req.id, method: req.method, url: withoutSecretParameters(urlOf(req)) }),
+  res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+};
+
+/** Request ids count up from 1, wrapping past 2^31 - 1. */
+const MAX_REQUEST_ID = 2147483647;
+
+/**
+ * Express middleware giving each request its id and a logger that writes it as `reqId` (`req.log`,
+ * which nestjs-pino binds to the lines written while the request is served), then the request's
+ * one line once its response is finished, or its connection closed first: `request completed`, or
+ * `request failed` for a 5xx or an error (whose exception Nest logs with its stack: the line only
+ * says how the request ended). pino-http did this, but also built and redacted a second logger per
+ * request, holding the request, that nothing wrote through.
+ */
+export function requestLogMiddleware(logger: Logger) {
+  let lastId = 0;
+  return (req: LoggedRequest, res: ServerResponse, next: () => void): void => {
+    req.id = lastId = (lastId + 1) & MAX_REQUEST_ID;
+    const log = logger.child({ reqId: req.id });
+    req.log = log;
+    const startedAt = Date.now();
+    const finished = (error?: Error) => {
+      res.off('close', finished);
+      res.off('finish', finished);
+      res.off('error', finished);
+      const line = requestLine(req, res, Date.now() - startedAt);
+      log[requestLevel(req, res, error)](line, error || res.statusCode >= 500 ? 'request failed' : 'request completed');
+    };
+    res.on('close', finished);
+    res.on('finish', finished);
+    res.on('error', finished);
+    next();
   };
 }
 
