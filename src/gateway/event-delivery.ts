@@ -72,7 +72,8 @@ const DEFAULT_BATCH_SIZE = 500;
  * horizon. The feed reads events in commit order, so that read has no gaps,
  * and hints can arrive late, twice or out of order.
  * An event this process published that is next after the horizon is sent as
- * the notifier gave it, without reading it back: nothing can be missing before it.
+ * the notifier gave it, without reading it back: nothing can be missing before
+ * it; when nothing is queued, it is sent at once, within the publish.
  *
  * Everything that touches the horizon or a socket's rooms runs in one queue:
  * a replay for a resuming socket is sent and the socket joins its rooms with
@@ -85,6 +86,8 @@ export class EventDelivery {
   /** Events this process published that are not delivered yet, by id. */
   private readonly own = new Map<number, JobpulseEvent>();
   private tail: Promise<unknown> = Promise.resolve();
+  /** Tasks in the queue, the running one included. */
+  private queued = 0;
   private drainQueued = false;
   /** Whether the queued drain must read even if no hint asks for it (a poll, shutdown). */
   private readRequested = false;
@@ -120,10 +123,15 @@ export class EventDelivery {
     return this.horizon;
   }
 
-  /** An event published by this process. */
+  /**
+   * An event published by this process. With nothing queued it is sent at
+   * once if it is next in line: that is all the next drain would do, a few
+   * turns of the event loop later.
+   */
   published(event: JobpulseEvent): void {
     if (this.horizon !== undefined && event.id <= this.horizon) return;
     if (this.own.size < this.batchSize) this.own.set(event.id, event);
+    if (this.queued === 0 && this.horizon !== undefined) this.sendOwnInLine();
     this.hint(event.id);
   }
 
@@ -265,13 +273,8 @@ export class EventDelivery {
     read ||= this.readRequested;
     this.drainQueued = false;
     this.readRequested = false;
-    let horizon = await this.currentHorizon();
-    for (let event = this.own.get(horizon + 1); event; event = this.own.get(horizon + 1)) {
-      this.own.delete(event.id);
-      this.options.broadcast(event);
-      this.options.observer?.delivered(event);
-      this.horizon = horizon = event.id;
-    }
+    await this.currentHorizon();
+    let horizon = this.sendOwnInLine();
     if (!read && this.hinted <= horizon) return horizon;
     try {
       for await (const event of this.feed.readAfter(horizon, this.batchSize)) {
@@ -287,6 +290,18 @@ export class EventDelivery {
     if (this.failing) {
       this.failing = false;
       this.options.logger.log({ msg: 'event delivery resumed', deliveredUpTo: horizon });
+    }
+    return horizon;
+  }
+
+  /** Sends this process's own events that come next after the horizon, which is known; returns the new horizon. */
+  private sendOwnInLine(): number {
+    let horizon = this.horizon!;
+    for (let event = this.own.get(horizon + 1); event; event = this.own.get(horizon + 1)) {
+      this.own.delete(event.id);
+      this.options.broadcast(event);
+      this.options.observer?.delivered(event);
+      this.horizon = horizon = event.id;
     }
     return horizon;
   }
@@ -321,8 +336,9 @@ export class EventDelivery {
   }
 
   private enqueue<T>(task: () => Promise<T>): Promise<T> {
+    this.queued += 1;
     const run = this.tail.then(task);
-    this.tail = run.catch(() => undefined);
+    this.tail = run.catch(() => undefined).then(() => (this.queued -= 1));
     return run;
   }
 }

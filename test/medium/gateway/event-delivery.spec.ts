@@ -244,6 +244,28 @@ describe('EventDelivery', () => {
       expect(reads).not.toHaveBeenCalled();
     });
 
+    it('sends its own event that is next in line within the publish when nothing is queued', async () => {
+      await delivery.start();
+      const own = await storeEvent();
+
+      delivery.published(own);
+
+      expect(broadcast).toEqual([own]);
+    });
+
+    it('leaves its own event to the queue while a task is in it, so that it comes after that task', async () => {
+      await delivery.start();
+      const own = await storeEvent();
+      const subscribing = delivery.subscribe(socket(), ['jobs']);
+
+      delivery.published(own);
+      expect(broadcast).toEqual([]);
+
+      await subscribing;
+      await settled();
+      expect(broadcast).toEqual([own]);
+    });
+
     it('reads when an event of another replica comes before its own', async () => {
       await delivery.start();
       const theirs = await store();
