@@ -52,6 +52,9 @@ export class AttemptExecutor {
    */
   private async attempt(job: RunnableJob, run: Run, slot: Slot, options: JobOptions): Promise<Date | undefined> {
     const { timeoutMs } = options;
+    // The event first: clients wait for it, and writing the log line takes longer than storing it.
+    await this.ledger.publish('job.started', run);
+    slot.announced();
     this.logger.log({
       msg: 'run started',
       job: job.name,
@@ -61,7 +64,6 @@ export class AttemptExecutor {
       of: run.maxAttempts,
       node: run.node,
     });
-    await this.ledger.publish('job.started', run);
     const context: JobContext = {
       runId: run.id,
       job: job.name,

@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { TestClock } from '../../../test/support/clock.js';
+import { deferred } from '../../../test/support/deferred.js';
 import { abortableJob, controlledJob, failingJob, FakeJob, RUN_STARTED_AT } from '../../../test/support/factories.js';
 import {
   createTestRunner,
@@ -13,12 +14,14 @@ import {
   type TestRunner,
 } from '../../../test/support/runner.js';
 import type { Run, RunsRepository } from '../../database/runs.repository.js';
-import type { JobpulseEvent } from '../../notifier/events.js';
+import { eventOf, type EventType, type JobpulseEvent } from '../../notifier/events.js';
+import type { NotifierService } from '../../notifier/notifier.service.js';
 import { JobRunner, RunnerClosedError } from './job-runner.js';
 
 describe('JobRunner', () => {
   let clock: TestClock;
   let runs: RunsRepository;
+  let notifier: NotifierService;
   let published: JobpulseEvent[];
   let parts: TestRunner;
   let runner: JobRunner;
@@ -28,9 +31,8 @@ describe('JobRunner', () => {
   beforeEach(() => {
     clock = new TestClock(new Date(RUN_STARTED_AT));
     runs = stubRunsRepository();
-    const recording = recordingNotifier(clock);
-    published = recording.published;
-    parts = createTestRunner({ runs, notifier: recording.notifier, clock });
+    ({ notifier, published } = recordingNotifier(clock));
+    parts = createTestRunner({ runs, notifier, clock });
     ({ runner } = parts);
   });
 
@@ -66,6 +68,23 @@ describe('JobRunner', () => {
       await flush();
       expect(runner.runningRunId('sync')).toBeUndefined();
       expect(typesOf(published, start.run.id)).toEqual(['job.started', 'job.succeeded']);
+    });
+
+    it("resolves only once the run's job.started is published, so that subscribers hear of it before the caller", async () => {
+      const storing = deferred();
+      jest.mocked(notifier.publish).mockImplementationOnce(async (type, data) => {
+        await storing.promise;
+        return eventOf<EventType>(1, type, clock.now().toISOString(), data);
+      });
+      let resolved = false;
+
+      const start = runner.start(new FakeJob('sync'), { trigger: 'manual' }).then(() => (resolved = true));
+      await flush();
+      expect(resolved).toBe(false);
+
+      storing.resolve();
+      await start;
+      expect(resolved).toBe(true);
     });
 
     it('claims the fire time of a tick', async () => {

@@ -69,7 +69,8 @@ export class JobRunner {
    * Records the run and starts it in the background. While the job is busy
    * on any replica, the request is queued (overlap `queue`, one waiting at
    * most in the cluster) or recorded as `skipped`; a tick another replica
-   * already recorded is dropped. Resolves once the record is written.
+   * already recorded is dropped. Resolves once the record is written (and,
+   * for a run that starts, its job.started published).
    */
   async start(job: RunnableJob, request: RunRequest): Promise<RunStart> {
     if (this.closed) throw new RunnerClosedError();
@@ -82,7 +83,9 @@ export class JobRunner {
       const conflict = await this.ledger.open(run, claim);
       if (conflict === 'claimed') return CLAIMED;
       if (!conflict) {
-        this.slots.launch(job, run, request.options);
+        // Waiting for job.started costs the caller the event's insert and lets subscribers hear of
+        // the run first, before its HTTP response is written (which would hold the event back).
+        await this.slots.launch(job, run, request.options).started;
         return { accepted: true, run };
       }
       const runningRunId = await this.ledger.runningRunOf(job.name);

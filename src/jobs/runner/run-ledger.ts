@@ -167,6 +167,8 @@ export class RunLedger {
       durationMs: Math.max(0, finishedAt.getTime() - Date.parse(run.startedAt)),
     };
     if (!(await this.record(run, `run outcome (${outcome.status})`, () => this.runs.finish(run.id, finished)))) return;
+    // The event before the log line, as for the start (see AttemptExecutor).
+    await this.publish(FINAL_EVENTS[outcome.status], finished, nextAttemptAt);
     const level = outcome.status === 'succeeded' ? 'log' : outcome.status === 'failed' ? 'error' : 'warn';
     this.logger[level]({
       msg: `run ${outcome.status}`,
@@ -181,7 +183,6 @@ export class RunLedger {
       ...(nextAttemptAt ? { nextAttemptAt: nextAttemptAt.toISOString() } : {}),
       ...(stack ? { stack } : {}),
     });
-    await this.publish(FINAL_EVENTS[outcome.status], finished, nextAttemptAt);
   }
 
   /** A queued run that shutdown came before: recorded and announced as skipped. */

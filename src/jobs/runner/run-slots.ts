@@ -10,16 +10,22 @@ export class Slot {
   private attempt = new AbortController();
   private readonly stopping = new AbortController();
   private free: () => void;
+  private announce: () => void;
   /** Settles once the run's last attempt is recorded and the slot is free. */
   readonly done: Promise<void>;
+  /** Settles once the first attempt's job.started is published (or the run ended without it). */
+  readonly started: Promise<void>;
 
   constructor(
     readonly jobName: string,
     private current: string,
   ) {
     let free!: () => void;
+    let announce!: () => void;
     this.done = new Promise((resolve) => (free = resolve));
+    this.started = new Promise((resolve) => (announce = resolve));
     this.free = free;
+    this.announce = announce;
   }
 
   /** The id of the current attempt's run. */
@@ -35,6 +41,11 @@ export class Slot {
   /** Aborted at shutdown, or when the lease is lost: no further attempts. */
   get stopped(): AbortSignal {
     return this.stopping.signal;
+  }
+
+  /** For the attempt executor once an attempt's job.started is published. */
+  announced(): void {
+    this.announce();
   }
 
   /** The next attempt runs as run `runId`, with a signal of its own. */
@@ -55,6 +66,7 @@ export class Slot {
 
   /** For RunSlots once the run is over. */
   release(): void {
+    this.announce();
     this.free();
   }
 }
@@ -96,7 +108,7 @@ export class RunSlots {
   }
 
   /** Runs a recorded run and its retries in the job's slot, in the background. */
-  launch(job: RunnableJob, run: Run, options?: JobOptions): void {
+  launch(job: RunnableJob, run: Run, options?: JobOptions): Slot {
     const slot = new Slot(job.name, run.id);
     this.slots.set(job.name, slot);
     void this.attempts
@@ -110,5 +122,6 @@ export class RunSlots {
         slot.release();
         for (const listener of this.freedListeners) listener(job.name);
       });
+    return slot;
   }
 }
