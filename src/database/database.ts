@@ -10,7 +10,7 @@ import {
   PostgresDialect,
   SqliteDialect,
 } from 'kysely';
-import pg, { type CustomTypesConfig } from 'pg';
+import type { CustomTypesConfig, Pool } from 'pg';
 import { messageOf } from '../common/errors.js';
 import { redactCredentials } from '../config/env.js';
 import { CachedStatements } from './cached-statements.js';
@@ -66,7 +66,8 @@ export class DatabaseUrlError extends Error {
 /** SQLite for a `sqlite:` URL, PostgreSQL for a `postgres://` one: the same queries and migrations serve both. */
 export function createDatabase(url: string, options: DatabaseOptions = {}): Kysely<Database> {
   if (isPostgresUrl(url)) {
-    const pool = createPool(url, { ...options, types: AS_STORED_ON_SQLITE });
+    // The pool is made, and pg loaded, when the first query needs a connection: a SQLite service never loads pg.
+    const pool = () => createPool(url, { ...options, asStoredOnSqlite: true });
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: new CachedStatements(openSqlite(url)) }) });
@@ -130,8 +131,13 @@ function isFolder(path: string): boolean {
   }
 }
 
-const { builtins } = pg.types;
-const parseTimestamptz = pg.types.getTypeParser(builtins.TIMESTAMPTZ, 'text') as (text: string) => Date;
+type Pg = typeof import('pg').default;
+
+interface PoolOptions extends DatabaseOptions {
+  /** Reads values as the SQLite dialect gives them (see typesAsStoredOnSqlite): the repositories' pool. */
+  asStoredOnSqlite?: boolean;
+}
+
 type ParseText = (text: string) => unknown;
 
 /**
@@ -139,33 +145,38 @@ type ParseText = (text: string) => unknown;
  * both: an instant as ISO-8601 UTC text with milliseconds, a JSON document as its text, a bigint as a
  * number (event ids and durations stay far below 2^53).
  */
-const READ_AS_ON_SQLITE = new Map<number, ParseText>([
-  [builtins.TIMESTAMPTZ, (text) => parseTimestamptz(text).toISOString()],
-  [builtins.JSONB, (text) => text],
-  [builtins.JSON, (text) => text],
-  [builtins.INT8, Number],
-]);
-
-const AS_STORED_ON_SQLITE: CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    READ_AS_ON_SQLITE.get(oid) ??
-    (pg.types.getTypeParser(oid, format) as ParseText)) as CustomTypesConfig['getTypeParser'],
-};
+function typesAsStoredOnSqlite(pg: Pg): CustomTypesConfig {
+  const { builtins } = pg.types;
+  const parseTimestamptz = pg.types.getTypeParser(builtins.TIMESTAMPTZ, 'text') as (text: string) => Date;
+  const readAsOnSqlite = new Map<number, ParseText>([
+    [builtins.TIMESTAMPTZ, (text) => parseTimestamptz(text).toISOString()],
+    [builtins.JSONB, (text) => text],
+    [builtins.JSON, (text) => text],
+    [builtins.INT8, Number],
+  ]);
+  return {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+      readAsOnSqlite.get(oid) ??
+      (pg.types.getTypeParser(oid, format) as ParseText)) as CustomTypesConfig['getTypeParser'],
+  };
+}
 
 /**
  * A pg pool whose connection errors are reported instead of thrown: pg emits
  * `error` on a client the server dropped (a restart, an outage), and an
- * unhandled `error` event would end the process.
+ * unhandled `error` event would end the process. pg is imported here, on
+ * first use, so that it is never loaded on SQLite.
  */
-export function createPool(
+export async function createPool(
   url: string,
-  { poolSize = 10, onIdleError = () => undefined, types }: DatabaseOptions & { types?: CustomTypesConfig } = {},
-) {
+  { poolSize = 10, onIdleError = () => undefined, asStoredOnSqlite = false }: PoolOptions = {},
+): Promise<Pool> {
+  const { default: pg } = await import('pg');
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    types,
+    types: asStoredOnSqlite ? typesAsStoredOnSqlite(pg) : undefined,
   });
   pool.on('error', onIdleError);
   pool.on('connect', (client) => client.on('error', onIdleError));

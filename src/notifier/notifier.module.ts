@@ -5,7 +5,6 @@ import { DatabaseModule } from '../database/database.module.js';
 import { EventFeed } from './event-feed.js';
 import { EventsController } from './events.controller.js';
 import { NotifierService } from './notifier.service.js';
-import { PostgresReplicaHints } from './postgres-replica-hints.js';
 import { NO_REPLICAS, REPLICA_HINTS, type ReplicaHints } from './replica-hints.js';
 
 /** Publishing, storing and reading events, and the hints that carry them between replicas. */
@@ -18,9 +17,13 @@ import { NO_REPLICAS, REPLICA_HINTS, type ReplicaHints } from './replica-hints.j
     {
       provide: REPLICA_HINTS,
       inject: [Env],
-      // Replicas share events through a PostgreSQL database; a SQLite file serves one process.
-      useFactory: (env: Env): ReplicaHints =>
-        isPostgresUrl(env.DATABASE_URL) ? new PostgresReplicaHints(env.DATABASE_URL) : NO_REPLICAS,
+      // Replicas share events through a PostgreSQL database; a SQLite file serves one process, which
+      // never loads the PostgreSQL adapter and its client.
+      useFactory: async (env: Env): Promise<ReplicaHints> => {
+        if (!isPostgresUrl(env.DATABASE_URL)) return NO_REPLICAS;
+        const { PostgresReplicaHints } = await import('./postgres-replica-hints.js');
+        return new PostgresReplicaHints(env.DATABASE_URL);
+      },
     },
   ],
   exports: [NotifierService, EventFeed],

@@ -49,7 +49,7 @@ export class PostgresReplicaHints implements ReplicaHints, OnModuleInit, OnAppli
 
   /** Returns once this replica hears the others, or after CONNECTION_WAIT_MS (the adapter keeps trying). */
   async onModuleInit(): Promise<void> {
-    const pool = (this.pool = this.createAdapterPool());
+    const pool = (this.pool = await this.createAdapterPool());
     const listening = whenListening(pool);
     this.io = new Server({
       serveClient: false,
@@ -85,8 +85,8 @@ export class PostgresReplicaHints implements ReplicaHints, OnModuleInit, OnAppli
    * pool would count it forever and, once full, never hand out another. A
    * checked-out client that ends is released with an error, which removes it.
    */
-  private createAdapterPool(): Pool {
-    const pool = createPool(this.databaseUrl, {
+  private async createAdapterPool(): Promise<Pool> {
+    const pool = await createPool(this.databaseUrl, {
       poolSize: ADAPTER_POOL_SIZE,
       onIdleError: (error) => this.logDatabaseError(error),
     });
