@@ -1,4 +1,4 @@
-import { Injectable, type INestApplication, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, type INestApplication } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import { SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { GatewayModule } from '../gateway/gateway.module.js';
@@ -7,32 +7,28 @@ import { SubscriptionDto } from '../gateway/subscription.dto.js';
 import { buildAsyncApiDocument, type AsyncApiDocument, type SocketDtoSchemas } from './asyncapi-document.js';
 import { buildOpenApiDocument } from './openapi-document.js';
 
-/** The OpenAPI and AsyncAPI documents, built once at start-up, when every module's routes are known. */
+/**
+ * The OpenAPI and AsyncAPI documents, each built when first asked for (every module's routes are
+ * known by then), so that start-up does not wait for them.
+ */
 @Injectable()
-export class ApiDocuments implements OnApplicationBootstrap {
-  private documents?: { openApi: OpenAPIObject; asyncApi: AsyncApiDocument };
+export class ApiDocuments {
+  private openApiDocument?: OpenAPIObject;
+  private asyncApiDocument?: AsyncApiDocument;
 
   constructor(
     private readonly modules: ModulesContainer,
     private readonly adapterHost: HttpAdapterHost,
   ) {}
 
-  onApplicationBootstrap(): void {
-    const app = routedApplication(this.modules, this.adapterHost);
-    this.documents = { openApi: buildOpenApiDocument(app), asyncApi: buildAsyncApiDocument(socketDtoSchemas(app)) };
-  }
-
   get openApi(): OpenAPIObject {
-    return this.built().openApi;
+    return (this.openApiDocument ??= buildOpenApiDocument(routedApplication(this.modules, this.adapterHost)));
   }
 
   get asyncApi(): AsyncApiDocument {
-    return this.built().asyncApi;
-  }
-
-  private built() {
-    if (!this.documents) throw new Error('the API descriptions are built when the application starts');
-    return this.documents;
+    return (this.asyncApiDocument ??= buildAsyncApiDocument(
+      socketDtoSchemas(routedApplication(this.modules, this.adapterHost)),
+    ));
   }
 }
 
