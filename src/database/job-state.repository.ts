@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely } from 'kysely';
+import { CompiledQueries } from './compiled-queries.js';
 import { DATABASE } from './database.js';
 import type { Database } from './schema.js';
 
@@ -12,6 +13,9 @@ export interface JobState {
 
 @Injectable()
 export class JobStateRepository {
+  /** pausedAmong's queries, for the same jobs on every request of the catalogue. */
+  private readonly compiled = new CompiledQueries();
+
   constructor(@Inject(DATABASE) private readonly db: Kysely<Database>) {}
 
   /** The stored state of each job, recording the ones seen for the first time. */
@@ -43,12 +47,10 @@ export class JobStateRepository {
   /** Those of `names` that are paused, as any replica last set them. */
   async pausedAmong(names: string[]): Promise<Set<string>> {
     if (names.length === 0) return new Set();
-    const rows = await this.db
-      .selectFrom('jobs')
-      .select('name')
-      .where('name', 'in', names)
-      .where('paused', '=', 1)
-      .execute();
+    const query = this.compiled.of(JSON.stringify(names), () =>
+      this.db.selectFrom('jobs').select('name').where('name', 'in', names).where('paused', '=', 1),
+    );
+    const { rows } = await this.db.executeQuery(query);
     return new Set(rows.map((row) => row.name));
   }
 

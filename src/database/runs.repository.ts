@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Kysely, sql, type RawBuilder, type Transaction } from 'kysely';
 import type { Page } from '../common/page.js';
+import { CompiledQueries } from './compiled-queries.js';
 import { DATABASE, isPostgres } from './database.js';
 import {
   FAILED_STATUSES,
@@ -90,6 +91,9 @@ interface RunCount {
 
 @Injectable()
 export class RunsRepository {
+  /** The catalogue's queries (GET /api/jobs), for the same jobs on every request. */
+  private readonly compiled = new CompiledQueries();
+
   constructor(@Inject(DATABASE) private readonly db: Kysely<Database>) {}
 
   /**
@@ -182,12 +186,10 @@ export class RunsRepository {
   /** The id of the running run of each of `jobs` that has one, on any replica, by job. */
   async runningRunsOf(jobs: string[]): Promise<Map<string, string>> {
     if (jobs.length === 0) return new Map();
-    const rows = await this.db
-      .selectFrom('runs')
-      .select(['job', 'id'])
-      .where('job', 'in', jobs)
-      .where('status', '=', 'running')
-      .execute();
+    const query = this.compiled.of(`runningRunsOf ${JSON.stringify(jobs)}`, () =>
+      this.db.selectFrom('runs').select(['job', 'id']).where('job', 'in', jobs).where('status', '=', 'running'),
+    );
+    const { rows } = await this.db.executeQuery(query);
     return new Map(rows.map((row) => [row.job, row.id]));
   }
 
@@ -289,18 +291,21 @@ export class RunsRepository {
    */
   async latestOf(jobs: string[]): Promise<Map<string, Run>> {
     if (jobs.length === 0) return new Map();
+    const { fn } = this.db;
     const latestId = (job: string) =>
       this.db
         .selectFrom('runs')
-        .select((eb) => eb.fn.max('id').as('id'))
+        .select(fn.max<string>('id').as('id'))
         .where('job', '=', job)
-        .where('started_at', '=', (eb) =>
-          eb
-            .selectFrom('runs')
-            .select((inner) => inner.fn.max('started_at').as('started_at'))
-            .where('job', '=', job),
+        .where(
+          'started_at',
+          '=',
+          this.db.selectFrom('runs').select(fn.max<string>('started_at').as('started_at')).where('job', '=', job),
         );
-    const rows = await this.db.selectFrom('runs').selectAll().where('id', 'in', jobs.map(latestId)).execute();
+    const query = this.compiled.of(`latestOf ${JSON.stringify(jobs)}`, () =>
+      this.db.selectFrom('runs').selectAll().where('id', 'in', jobs.map(latestId)),
+    );
+    const { rows } = await this.db.executeQuery(query);
     return new Map(rows.map((row) => [row.job, toRun(row)]));
   }
 
