@@ -2,7 +2,7 @@ import type SqliteDatabase from 'better-sqlite3';
 import type { SqliteDatabase as KyselySqliteDatabase, SqliteStatement } from 'kysely';
 
 /** Enough for every query text the repositories compile, with room for lists of a few lengths (`in (?, ?)`). */
-export const CACHED_STATEMENTS = 200;
+const CACHED_STATEMENTS = 200;
 
 /**
  * A better-sqlite3 database handed to Kysely's SqliteDialect, which prepares every query it runs:

@@ -1,7 +1,7 @@
 import type { Compilable, CompiledQuery } from 'kysely';
 
 /** Enough for the catalogue's queries: one per job and one for all of them, of each kind. */
-export const COMPILED_QUERIES = 1000;
+const COMPILED_QUERIES = 1000;
 
 /**
  * Queries compiled once per key and kept, for queries whose text and parameters the key alone
