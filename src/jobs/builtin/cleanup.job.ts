@@ -10,17 +10,6 @@ import { retentionCutoffs, sweep, sweptShare, type RemoveBatch, type RetentionCu
 
 export const CLEANUP_JOB = 'cleanup';
 
-/**
- * Rows per delete statement. On SQLite a statement holds the event loop while
- * it runs, and each run removed rewrites a page of the index on its random id.
- * Measured with bench/cleanup.mjs over 300,000 expired runs on a busy 2-core
- * machine: batches of 500 held the loop 35 ms (median; 90th percentile 85 ms),
- * of 1,000 70 ms (115 ms), of 2,000 120 ms (195 ms), while the whole cleanup
- * took 27, 22 and 20 s. PostgreSQL does not hold the loop, and its time per row
- * varies little with the batch size.
- */
-export const CLEANUP_BATCH_ROWS = 500;
-
 /** While a table is swept, at most one `job.progress` this often; one more as each table is done. */
 const PROGRESS_INTERVAL_MS = 1_000;
 
@@ -53,7 +42,7 @@ export class CleanupJob {
       const percent = (share: number) => ((done + share) / TABLES.length) * 100;
       let oldest: string | null = null;
       removed[table] = await sweep(removeBatch[table], {
-        batchSize: CLEANUP_BATCH_ROWS,
+        batchSize: this.retention.batchRows,
         signal,
         afterBatch: async (removedSoFar, batch) => {
           oldest ??= batch.oldest;

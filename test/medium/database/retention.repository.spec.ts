@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { createDatabase, migrateToLatest } from '../../../src/database/database.js';
-import { RetentionRepository } from '../../../src/database/retention.repository.js';
+import { CLEANUP_BATCH_ROWS, RetentionRepository } from '../../../src/database/retention.repository.js';
 import type { Database } from '../../../src/database/schema.js';
 import { instantsBetween, insertRuns, runRow } from '../../support/bulk-insert.js';
 import { createTestDatabase, temporaryDatabase, testDialect } from '../../support/database.js';
@@ -54,6 +54,28 @@ describe('RetentionRepository', () => {
   async function eventTypes(): Promise<string[]> {
     return (await db.selectFrom('events').select('type').orderBy('id').execute()).map((row) => row.type);
   }
+
+  it("sizes a batch for its dialect: small on SQLite, whose statements hold the event loop; large on PostgreSQL's server", () => {
+    expect(retention.batchRows).toBe(CLEANUP_BATCH_ROWS[testDialect()]);
+  });
+
+  it.each([
+    ['runs', (r: RetentionRepository) => r.deleteExpiredRuns(CUTOFF, 10)],
+    ['reports', (r: RetentionRepository) => r.deleteExpiredReports(CUTOFF, 10)],
+    ['events', (r: RetentionRepository) => r.deleteExpiredEvents(CUTOFF, 10)],
+  ])(
+    'deletes a batch of %s in one statement, which on PostgreSQL JIT does not compile first',
+    async (_table, remove) => {
+      const recorder = new QueryRecorder();
+
+      await remove(new RetentionRepository(db.withPlugin(recorder)));
+
+      const sent = recorder.compiled(db).map((query) => query.sql.trim());
+      expect(recorder.queries.filter(({ node }) => node.kind === 'DeleteQueryNode')).toHaveLength(1);
+      // First in the batch's transaction, so that it holds for the delete.
+      expect(sent.indexOf('set local jit = off')).toBe(testDialect() === 'postgres' ? 0 : -1);
+    },
+  );
 
   describe('deleteExpiredRuns', () => {
     it('removes finished runs that started before the cutoff, oldest first, at most `limit`', async () => {

@@ -14,7 +14,7 @@ import { makeRun } from '../../support/factories.js';
 import { createTestStorage, type TestStorage } from '../../support/storage.js';
 import type { JobpulseEvent } from '../../../src/notifier/events.js';
 import type { NotifierService } from '../../../src/notifier/notifier.service.js';
-import { CLEANUP_BATCH_ROWS, CleanupJob } from '../../../src/jobs/builtin/cleanup.job.js';
+import { CleanupJob } from '../../../src/jobs/builtin/cleanup.job.js';
 import type { JobContext } from '../../../src/jobs/job.js';
 
 const NOW = '2025-06-15T12:00:00.000Z';
@@ -246,7 +246,7 @@ describe('CleanupJob', () => {
   });
 
   it('starts no batch once the signal is aborted, and rejects with its reason', async () => {
-    const expired = instantsBetween('2025-05-01T00:00:00.000Z', RUN_CUTOFF, 5 * CLEANUP_BATCH_ROWS);
+    const expired = instantsBetween('2025-05-01T00:00:00.000Z', RUN_CUTOFF, 5 * retention.batchRows);
     await insertRuns(
       db,
       expired.map((at) => runRow(at, 'succeeded')),
@@ -263,7 +263,7 @@ describe('CleanupJob', () => {
     );
 
     await expect(run).rejects.toBe(reason);
-    expect(await remainingRunIds()).toHaveLength(4 * CLEANUP_BATCH_ROWS);
+    expect(await remainingRunIds()).toHaveLength(4 * retention.batchRows);
     expect(published).toEqual([]);
   });
 
@@ -329,9 +329,9 @@ describe('CleanupJob', () => {
 
       expect(loop.max / 1e6).toBeLessThan(LONGEST_WAIT_MS);
 
-      const batches = Math.ceil(EXPIRED / CLEANUP_BATCH_ROWS);
+      const batches = Math.ceil(EXPIRED / retention.batchRows);
       expect(progress).toHaveLength(batches + 3);
-      expect(progress[0].message).toBe(`runs: ${CLEANUP_BATCH_ROWS} removed`);
+      expect(progress[0].message).toBe(`runs: ${retention.batchRows} removed`);
       expect(progress.slice(batches - 1, batches + 1)).toEqual([
         { percent: expect.closeTo(100 / 3, 0), message: `runs: ${EXPIRED} removed` },
         { percent: expect.closeTo(100 / 3), message: `runs: ${EXPIRED} removed` },
