@@ -10,6 +10,8 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const ROOT = resolve(import.meta.dirname, '..');
+/** The build measured: dist/, or the one `BENCH_DIST` names. */
+export const BUILD = resolve(ROOT, process.env.BENCH_DIST ?? 'dist');
 /** Where servers run from: the repository, or the copy of its build snapshotBuild made. */
 let home = ROOT;
 
@@ -23,7 +25,7 @@ let home = ROOT;
 export function snapshotBuild() {
   const dir = resolve(ROOT, 'node_modules/.cache/jobpulse-bench', String(process.pid));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  cpSync(resolve(ROOT, process.env.BENCH_DIST ?? 'dist'), join(dir, 'dist'), { recursive: true });
+  cpSync(BUILD, join(dir, 'dist'), { recursive: true });
   mkdirSync(join(dir, 'bench'));
   for (const file of ['jobpulse-server.mjs', 'bench-jobs.mjs']) {
     copyFileSync(resolve(ROOT, 'bench', file), join(dir, 'bench', file));

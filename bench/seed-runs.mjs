@@ -3,9 +3,15 @@
 // Runs are spread over `jobs` jobs ticking once a second each, ending at `lastFireMs`: 97% succeeded,
 // 2% failed, 1% timed out, 5 to 504 ms long. Every seeded run has node `seed`.
 // The table's indexes are dropped while it fills and built again after (sorting once is far faster
-// than a million random inserts into each), and ids are UUIDs that sort by start time, as version 7
-// ones do, so that the primary key grows at its end: the file ends up as a busy history leaves it.
+// than a million random inserts into each), and ids are version 7 UUIDs made at each run's start, as
+// the runner makes them (with the build's own TimeOrderedIds), so that the primary key grows at its
+// end: the file ends up as a busy history leaves it.
 import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BUILD } from './processes.mjs';
+
+const { TimeOrderedIds } = await import(pathToFileURL(join(BUILD, 'common/time-ordered-id.js')).href);
 
 const ROWS_PER_INSERT = 500;
 const KNOWN = [
@@ -43,15 +49,18 @@ export function seedRuns(file, { count, jobs, lastFireMs }) {
     const insertOne = db.prepare(`insert into runs (${names.join(', ')}) values ${row}`);
     const ticks = Math.ceil(count / jobs.length);
     const firstFireMs = lastFireMs - (ticks - 1) * 1000;
+    let startedMs = 0;
+    const ids = new TimeOrderedIds(() => startedMs);
     const valuesOf = (i) => {
       const job = jobs[i % jobs.length];
       const fire = new Date(firstFireMs + Math.floor(i / jobs.length) * 1000);
       const started = new Date(fire.getTime() + (i % 5));
+      startedMs = started.getTime();
       const duration = 5 + ((i * 7919) % 500);
       const kind = i % 100;
       const status = kind < 97 ? 'succeeded' : kind < 99 ? 'failed' : 'timed_out';
       const values = {
-        id: timeOrderedUuid(started.getTime(), i),
+        id: ids.next(),
         job,
         trigger: 'schedule',
         status,
@@ -95,12 +104,6 @@ export function seedRuns(file, { count, jobs, lastFireMs }) {
   } finally {
     db.close();
   }
-}
-
-/** Shaped as a version 7 UUID: 48 bits of milliseconds, then the row's number where those have random bits. */
-function timeOrderedUuid(ms, row) {
-  const hex = ms.toString(16).padStart(12, '0') + row.toString(16).padStart(20, '0');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7${hex.slice(13, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** How many seeded runs are left in the file. */
