@@ -36,7 +36,7 @@ WORKDIR /app
 COPY package.json ./
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# The SQLite file's folder: the only place the service writes. Unused with a postgres:// DATABASE_URL.
+# The SQLite file's folder: the only place the service keeps data (Node's compile cache goes to /tmp). Unused with a postgres:// DATABASE_URL.
 RUN mkdir /data && chown node:node /data
 USER node
 VOLUME ["/data"]
