@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import type { LogLevelName } from '../config/env.js';
-import { loggerOptions } from './log-format.js';
+import { loggerOptions, withoutSecrets } from './log-format.js';
 
 /** A logger with the application's options, and the lines it wrote, parsed. */
 function loggerAt(level: LogLevelName) {
@@ -65,5 +65,31 @@ describe('loggerOptions', () => {
     });
     expect(lines[1]).toMatchObject({ refresh_token: '[Redacted]', msg: 'a child' });
     expect(JSON.stringify(lines)).not.toMatch(/t[0-4]"|p0|s[01]"|c[23]/);
+  });
+});
+
+describe('withoutSecrets', () => {
+  it('returns the very value when it holds no secret, copying nothing', () => {
+    const fields = { job: 'cleanup', nested: { list: [{ port: 1 }] } };
+
+    expect(withoutSecrets(fields)).toBe(fields);
+  });
+
+  it('hides secrets inside arrays and leaves the original untouched', () => {
+    const fields = { tokens: [{ token: 't0' }, { id: 1 }] };
+
+    expect(withoutSecrets(fields)).toEqual({ tokens: [{ token: '[Redacted]' }, { id: 1 }] });
+    expect(fields.tokens[0]).toEqual({ token: 't0' });
+  });
+
+  it('leaves instances of classes to their serializers, and stops below three levels', () => {
+    class Request {
+      token = 't0';
+    }
+    const request = new Request();
+    const deep = { a: { b: { c: { d: { token: 't1' } } } } };
+
+    expect(withoutSecrets({ request }).request).toBe(request);
+    expect(withoutSecrets(deep)).toBe(deep);
   });
 });

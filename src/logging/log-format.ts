@@ -23,7 +23,7 @@ export const LINE_FORMAT = {
 export const REDACTED = '[Redacted]';
 
 /** Fields never written, whatever object carries them: credentials, and the headers that carry them. */
-const SECRET_FIELDS = [
+const SECRET_FIELDS = new Set([
   'token',
   'accessToken',
   'access_token',
@@ -38,24 +38,53 @@ const SECRET_FIELDS = [
   'authorization',
   'cookie',
   'set-cookie',
-];
+]);
 
 /** Deep enough for a header inside a request inside a logged object (`x.req.headers.cookie`). */
 const REDACT_DEPTH = 3;
 
-/** pino's paths name each depth: `["token"]`, `*["token"]`, `*.*["token"]`, ... */
-const REDACT_PATHS = SECRET_FIELDS.flatMap((field) =>
-  Array.from(
-    { length: REDACT_DEPTH + 1 },
-    (_, depth) => `${Array(depth).fill('*').join('.')}[${JSON.stringify(field)}]`,
-  ),
-);
+/**
+ * The value with every secret field, in plain objects and arrays down to REDACT_DEPTH levels,
+ * replaced by REDACTED; the value itself when it holds none (nothing is copied on the common path).
+ * Instances of classes (a request, an error) are left to their serializers.
+ * pino's own `redact` does this with a wildcard path per field and depth, which cost about
+ * 0.3 ms per line, more than writing the line: every request and run writes lines.
+ */
+export function withoutSecrets<T>(value: T): T {
+  return redacted(value, 0) as T;
+}
 
-/** pino options of the application's logger, apart from the HTTP request lines. */
-export function loggerOptions(level: LogLevelName): LoggerOptions {
+function redacted(value: unknown, depth: number): unknown {
+  if (depth > REDACT_DEPTH || typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const items: unknown[] = value;
+    let copy: unknown[] | undefined;
+    items.forEach((item, index) => {
+      const kept = redacted(item, depth + 1);
+      if (kept !== item) (copy ??= [...items])[index] = kept;
+    });
+    return copy ?? value;
+  }
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return value;
+  const fields = value as Record<string, unknown>;
+  let copy: Record<string, unknown> | undefined;
+  for (const [key, field] of Object.entries(fields)) {
+    const kept = SECRET_FIELDS.has(key) ? REDACTED : redacted(field, depth + 1);
+    if (kept !== field) (copy ??= { ...fields })[key] = kept;
+  }
+  return copy ?? value;
+}
+
+/** A child logger's fields pass through serializers, not the formatters: these hide its secrets. */
+const SECRET_SERIALIZERS = Object.fromEntries([...SECRET_FIELDS].map((field) => [field, () => REDACTED]));
+
+/** pino options of the application's logger, with `serializers` of its own for some fields. */
+export function loggerOptions(level: LogLevelName, serializers: LoggerOptions['serializers'] = {}): LoggerOptions {
   return {
     ...LINE_FORMAT,
     level: PINO_LEVELS[level],
-    redact: { paths: REDACT_PATHS, censor: REDACTED },
+    formatters: { ...LINE_FORMAT.formatters, log: withoutSecrets },
+    serializers: { ...serializers, ...SECRET_SERIALIZERS },
   };
 }

@@ -26,7 +26,7 @@ function loggingFor(env: Env): Logging {
   let logging = loggings.get(env);
   if (!logging) {
     const { stream, prettyUnavailable } = logDestination(env.NODE_ENV);
-    const logger = pino({ ...loggerOptions(env.LOG_LEVEL), serializers: REQUEST_SERIALIZERS }, stream);
+    const logger = pino(loggerOptions(env.LOG_LEVEL, REQUEST_SERIALIZERS), stream);
     // useExisting: the request logger is mounted by createApp, before the body parser (see requestLogger);
     // nestjs-pino only binds each request's logger (`req.log`, with its reqId) to the lines written while it
     // is served. Its root, for the other lines, is the same logger (wrapSerializers: keep ours).
