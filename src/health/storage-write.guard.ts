@@ -18,8 +18,8 @@ export class StorageWriteGuard implements CanActivate {
     if (!this.file || context.getType() !== 'http') return true;
     if (SAFE_METHODS.has(context.switchToHttp().getRequest<Request>().method)) return true;
     try {
-      await this.file.assertStillOpened();
-      await this.file.assertDiskHasRoom();
+      // Side by side: the request waits for one round trip to the file system, not two.
+      await Promise.all([this.file.assertStillOpened(), this.file.assertDiskHasRoom()]);
     } catch (error) {
       throw new ServiceUnavailableException(`${(error as Error).message}; nothing was recorded`);
     }
