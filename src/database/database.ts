@@ -9,7 +9,9 @@ import {
   PostgresAdapter,
   PostgresDialect,
   SqliteDialect,
+  SqliteDriver,
 } from 'kysely';
+import type { Driver } from 'kysely';
 import type { CustomTypesConfig, Pool } from 'pg';
 import { messageOf } from '../common/errors.js';
 import { redactCredentials } from '../config/env.js';
@@ -22,6 +24,7 @@ import * as reportIndexes from './migrations/0005-report-indexes.js';
 import * as postgresNativeTypes from './migrations/0006-postgres-native-types.js';
 import * as retentionIndexes from './migrations/0007-retention-indexes.js';
 import type { Database } from './schema.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 
 /** The Kysely instance every repository queries through. */
 export const DATABASE = Symbol('DATABASE');
@@ -70,7 +73,43 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Kyse
     const pool = () => createPool(url, { ...options, asStoredOnSqlite: true });
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: new CachedStatements(openSqlite(url)) }) });
+  const sqlite = openSqlite(url);
+  // An in-memory or temporary database has no file that a second connection could open to checkpoint.
+  if (sqlite.memory || sqlite.name === '') {
+    return new Kysely<Database>({ dialect: new SqliteDialect({ database: new CachedStatements(sqlite) }) });
+  }
+  return new Kysely<Database>({ dialect: new CheckpointedSqliteDialect(sqlite) });
+}
+
+/** SQLite whose write-ahead log a WalCheckpointer checkpoints from the first query until `db.destroy()`. */
+class CheckpointedSqliteDialect extends SqliteDialect {
+  constructor(private readonly sqlite: SqliteDatabase.Database) {
+    super({ database: sqlite });
+  }
+
+  override createDriver(): Driver {
+    return new CheckpointedSqliteDriver(this.sqlite);
+  }
+}
+
+class CheckpointedSqliteDriver extends SqliteDriver {
+  private checkpointer?: WalCheckpointer;
+
+  constructor(private readonly sqlite: SqliteDatabase.Database) {
+    super({ database: new CachedStatements(sqlite) });
+  }
+
+  /** Kysely destroys a driver only once it has initialized it: the worker starts here, never to be left running. */
+  override async init(): Promise<void> {
+    this.checkpointer = new WalCheckpointer(this.sqlite);
+    await super.init();
+  }
+
+  /** The worker closes its connection first, so that closing this last one checkpoints the log and removes it. */
+  override async destroy(): Promise<void> {
+    await this.checkpointer?.stop();
+    await super.destroy();
+  }
 }
 
 /** Opens the file of a `sqlite:` URL, creating it and its folders; a failure names the variable and the file. */
