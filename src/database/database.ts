@@ -121,6 +121,9 @@ function openSqlite(url: string): SqliteDatabase.Database {
     sqlite = new SqliteDatabase(file);
     // WAL lets readers (REST) proceed while a job writes; the busy timeout covers a second process on the same file.
     sqlite.pragma('journal_mode = WAL');
+    // In WAL mode NORMAL syncs at each checkpoint, not at each commit: commits no longer wait on the
+    // disk on the event loop, and the checkpoint worker syncs within milliseconds (see docs/operations.md).
+    sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     return sqlite;
   } catch (error) {

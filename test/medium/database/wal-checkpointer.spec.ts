@@ -77,6 +77,12 @@ describeOnSqlite('WalCheckpointer', () => {
       expect(statSync(file).size).toBeGreaterThan(PAGES_PER_COMMIT * PAGE_BYTES);
     });
 
+    it('does not sync at each commit, only at each checkpoint (synchronous NORMAL)', async () => {
+      const { rows } = await sql<{ synchronous: number }>`pragma synchronous`.execute(db);
+
+      expect(rows).toEqual([{ synchronous: 1 }]);
+    });
+
     it('keeps the log as long as about one commit, however many follow', async () => {
       for (let commit = 0; commit < 6; commit += 1) await commitAndAwaitCheckpoint();
 
